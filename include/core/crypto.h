@@ -31,4 +31,8 @@ char *crypto_open(const uint8_t key[32], const char *sealed, size_t *n);
 char *crypto_b64_encode(const void *in, size_t n);
 void *crypto_b64_decode(const char *in, size_t *n);
 
+/* Overwrites n bytes at p with zeros in a way the compiler cannot drop (for keys and
+ * secrets about to be freed). p may be NULL when n is 0. */
+void crypto_wipe(void *p, size_t n);
+
 #endif

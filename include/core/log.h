@@ -5,6 +5,7 @@
 #define ASTRA_CORE_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR };
 
@@ -23,6 +24,10 @@ void log_set_stderr(int on);
 /* A value that must never be written: replaced by *** wherever it appears. Strings shorter
  * than 6 bytes are ignored (too likely to mask ordinary words). The string is copied. */
 void log_add_secret(const char *value);
+/* Undoes one log_add_secret() of the same value (e.g. an instance's bot token when the
+ * instance is deleted). Registrations are counted, so a value added twice stays masked
+ * until it is removed twice. */
+void log_remove_secret(const char *value);
 
 /* One log line. module: short name ("http", "store"...); reqid: request id or NULL.
  * Extra structured fields may be passed as a NULL-terminated list of key/value string

@@ -1,7 +1,7 @@
 /* The store: every record in memory, transactions over collections keyed by id, a callback
  * once a transaction is durable, iteration and secondary indexes.
  *
- * The embedded backend keeps the Node system's data/*.json layout: each file is a checkpoint
+ * The embedded backend keeps the Node system's data/<name>.json layout: each file is a checkpoint
  * ({"version":1,"seq":N,"<collection>":{id:record,...}}), and every transaction is first
  * appended to data/journal.jsonl, fsynced with others (group commit) on a writer thread.
  * File names, paths and fsync stay behind this interface so that a PostgreSQL backend can
