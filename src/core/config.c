@@ -290,7 +290,7 @@ static int parse_fd(int fd, const char *name, struct kvlist *out, char *err, siz
 enum kind {
   K_SECRET,       /* any string */
   K_SECRET_MIN16, /* at least SECRET_MIN_LEN chars */
-  K_SECRET_URL,   /* an http(s) URL, kept exact */
+  K_TEXT,         /* any string, not secret (public identifiers) */
   K_HEXKEY,       /* 64 hex digits */
   K_PORT,
   K_HOST,
@@ -317,9 +317,9 @@ struct var {
 static const struct var vars[] = {
     {"DISCORD_TOKEN", K_SECRET, OFF(discord_token), NULL},
     {"PORTAL_SESSION_SECRET", K_SECRET_MIN16, OFF(portal_session_secret), NULL},
-    {"DISCORD_OAUTH_CLIENT_ID", K_SECRET, OFF(discord_oauth_client_id), NULL},
+    {"DISCORD_OAUTH_CLIENT_ID", K_TEXT, OFF(discord_oauth_client_id), NULL},
     {"DISCORD_OAUTH_CLIENT_SECRET", K_SECRET, OFF(discord_oauth_client_secret), NULL},
-    {"DISCORD_OAUTH_REDIRECT_URI", K_SECRET_URL, OFF(discord_oauth_redirect_uri), NULL},
+    {"DISCORD_OAUTH_REDIRECT_URI", K_URL, OFF(discord_oauth_redirect_uri), NULL},
     {"MERCADOPAGO_ACCESS_TOKEN", K_SECRET, OFF(mercadopago_access_token), NULL},
     {"MERCADOPAGO_WEBHOOK_SECRET", K_SECRET, OFF(mercadopago_webhook_secret), NULL},
     {"ADMIN_PANEL_TOKEN", K_SECRET_MIN16, OFF(admin_panel_token), NULL},
@@ -345,7 +345,7 @@ static const struct var vars[] = {
 #define NVARS (sizeof vars / sizeof vars[0])
 
 static int is_secret(enum kind k) {
-  return k == K_SECRET || k == K_SECRET_MIN16 || k == K_SECRET_URL || k == K_HEXKEY;
+  return k == K_SECRET || k == K_SECRET_MIN16 || k == K_HEXKEY;
 }
 
 static int is_string(enum kind k) { return k != K_PORT && k != K_LEVEL && k != K_GRACE; }
@@ -478,11 +478,7 @@ static int set_var(struct config *c, const struct var *v, const char *raw, char 
       return -1;
     }
     break;
-  case K_SECRET_URL:
-    if (val && !valid_url(val)) {
-      set_err(err, errlen, "%s: expected an http:// or https:// URL with a host", v->name);
-      return -1;
-    }
+  case K_TEXT:
     break;
   case K_HEXKEY:
     if (val) {
@@ -544,7 +540,7 @@ static int set_var(struct config *c, const struct var *v, const char *raw, char 
     break;
   case K_URL:
   case K_URL_BASE:
-    if (!valid_url(val)) {
+    if (val && !valid_url(val)) {
       set_err(err, errlen, "%s: expected an http:// or https:// URL with a host, got '%.100s'",
               v->name, val);
       return -1;

@@ -62,8 +62,13 @@ struct http_server {
   struct conn *suspended;
   void (*closed)(void *);
   void *closed_arg;
-  int stopping;
+  int stopping;       /* quiesced: no new connections */
+  int closing;        /* http_server_stop called: close once inflight drains */
+  uint64_t close_deadline;
 };
+
+/* After http_server_stop, how long the answers to resumed requests may take to go out. */
+#define CLOSE_LINGER_MS 1000
 
 static uint64_t rng_state;
 
@@ -180,6 +185,7 @@ void http_log(const struct http_request *req, int level, const char *fmt, ...) {
 /* ---- the loop glue ---- */
 
 static void server_run(struct http_server *s);
+static void finish_close(struct http_server *s);
 
 static void on_poll(uv_poll_t *h, int status, int events) {
   (void)status;
@@ -195,6 +201,15 @@ static void server_run(struct http_server *s) {
   if (!s->d)
     return;
   MHD_run(s->d);
+  if (s->closing) {
+    if (s->inflight == 0 || uv_now(s->loop) >= s->close_deadline) {
+      finish_close(s);
+      return;
+    }
+    /* keep turning while the last answers are written */
+    uv_timer_start(&s->timer, on_timer, 10, 0);
+    return;
+  }
   MHD_UNSIGNED_LONG_LONG to;
   if (MHD_get_timeout(s->d, &to) == MHD_YES)
     uv_timer_start(&s->timer, on_timer, to, 0);
@@ -688,7 +703,12 @@ static void on_handle_closed(uv_handle_t *h) {
 
 void http_server_stop(struct http_server *s, void (*closed)(void *), void *arg) {
   http_server_quiesce(s);
-  /* Stopping MHD with suspended connections is an API violation: answer them first. */
+  s->closed = closed;
+  s->closed_arg = arg;
+  s->closing = 1;
+  s->close_deadline = uv_now(s->loop) + CLOSE_LINGER_MS;
+  /* Stopping MHD with suspended connections is an API violation: answer them first, then
+   * keep running until those answers are out (server_run calls finish_close). */
   while (s->suspended) {
     struct conn *c = s->suspended;
     susp_remove(c);
@@ -700,10 +720,14 @@ void http_server_stop(struct http_server *s, void (*closed)(void *), void *arg) 
     c->state = CONN_REPLY;
     MHD_resume_connection(c->mhd);
   }
-  /* Let MHD send what it can right now; MHD_stop_daemon closes whatever is left. */
-  MHD_run(s->d);
-  s->closed = closed;
-  s->closed_arg = arg;
+  kick(s);
+}
+
+/* Closes the uv handles; MHD itself is stopped from the last close callback, because
+ * MHD_stop_daemon closes the epoll fd that the uv_poll_t watches. */
+static void finish_close(struct http_server *s) {
+  if (!s->handles_open || uv_is_closing((uv_handle_t *)&s->poll))
+    return;
   uv_poll_stop(&s->poll);
   uv_timer_stop(&s->timer);
   uv_close((uv_handle_t *)&s->poll, on_handle_closed);

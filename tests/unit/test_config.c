@@ -211,7 +211,8 @@ TEST(each_invalid_value_names_the_variable) {
        "MERCADOPAGO_API_BASE: expected an http:// or https:// URL with a host, got "
        "'http://host:0'"},
       {"DISCORD_OAUTH_REDIRECT_URI", "/callback",
-       "DISCORD_OAUTH_REDIRECT_URI: expected an http:// or https:// URL with a host"},
+       "DISCORD_OAUTH_REDIRECT_URI: expected an http:// or https:// URL with a host, got "
+       "'/callback'"},
       {"DATA_ENCRYPTION_KEY", "abcd",
        "DATA_ENCRYPTION_KEY: expected 64 hex digits (32 bytes), got 4 characters"},
       {"DATA_ENCRYPTION_KEY", "g123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
@@ -441,9 +442,7 @@ TEST(print_masks_every_secret) {
   static const char *const secret_vars[][2] = {
       {"DISCORD_TOKEN", "MTIzNDU2.discord-token.WXYZ"},
       {"PORTAL_SESSION_SECRET", "session-secret-value-QRST"},
-      {"DISCORD_OAUTH_CLIENT_ID", "client-id-998877-MNOP"},
       {"DISCORD_OAUTH_CLIENT_SECRET", "oauth-client-secret-IJKL"},
-      {"DISCORD_OAUTH_REDIRECT_URI", "https://cb.example.com/callback-EFGH"},
       {"MERCADOPAGO_ACCESS_TOKEN", "APP_USR-mp-access-ABCD"},
       {"MERCADOPAGO_WEBHOOK_SECRET", "mp-webhook-secret-UVWX"},
       {"ADMIN_PANEL_TOKEN", "admin-panel-token-STUV"},
@@ -451,6 +450,9 @@ TEST(print_masks_every_secret) {
   };
   for (size_t i = 0; i < sizeof secret_vars / sizeof secret_vars[0]; i++)
     setenv(secret_vars[i][0], secret_vars[i][1], 1);
+  /* public identifiers are shown as they are: an operator needs to check them */
+  setenv("DISCORD_OAUTH_CLIENT_ID", "112233445566778899", 1);
+  setenv("DISCORD_OAUTH_REDIRECT_URI", "https://shop.example.com/api/auth/discord/callback", 1);
   setenv("DATA_DIR", dir, 1);
   log_set_stderr(0);
   struct config c;
@@ -483,7 +485,9 @@ TEST(print_masks_every_secret) {
   int ok = lines == 24 && strstr(text, "PORTAL_PORT=3100\n") &&
            strstr(text, "LOG_LEVEL=info\n") && strstr(text, "TLS_CA_FILE=(unset)\n") &&
            strstr(text, "PUBLIC_URL=http://localhost:3100\n") &&
-           strstr(text, "SHUTDOWN_GRACE_MS=10000\n") && !strncmp(text, "DISCORD_TOKEN=", 14);
+           strstr(text, "SHUTDOWN_GRACE_MS=10000\n") && !strncmp(text, "DISCORD_TOKEN=", 14) &&
+           strstr(text, "DISCORD_OAUTH_CLIENT_ID=112233445566778899\n") &&
+           strstr(text, "DISCORD_OAUTH_REDIRECT_URI=https://shop.example.com/api/auth/discord/callback\n");
   if (!ok)
     harness_fail(__FILE__, __LINE__, "unexpected print:\n%s", text);
   free(text);
