@@ -75,6 +75,10 @@ for variant in plain asan; do
   fi
 done
 
+# A short fuzzing pass over the committed corpora: catches a regression on known inputs and
+# proves the targets still build; `make fuzz` runs them for longer.
+step "fuzz" bash tests/fuzz/run.sh "${FUZZ_SECONDS:-5}"
+
 if [ -f tests/container.sh ]; then
   step "container" bash tests/container.sh
 fi
