@@ -15,6 +15,11 @@ const struct http_route admin_routes[] = {
     /* methods   pattern        handler               body cap  flags */
     {HTTP_GET, "/api/status", admin_get_api_status, 0, 0},
     {HTTP_PUT, "/api/log-level", admin_put_api_log_level, 256, ROUTE_JSON},
+    {HTTP_POST, "/api/store/checkpoint", admin_post_api_store_checkpoint, 0, 0},
+    {HTTP_GET, "/api/instances", admin_get_api_instances, 0, 0},
+    {HTTP_POST, "/api/instances/:id/start", admin_post_instances_ID_start, 0, 0},
+    {HTTP_POST, "/api/instances/:id/stop", admin_post_instances_ID_stop, 0, 0},
+    {HTTP_POST, "/api/instances/:id/restart", admin_post_instances_ID_restart, 0, 0},
 };
 const size_t admin_nroutes = sizeof admin_routes / sizeof admin_routes[0];
 

@@ -1,10 +1,11 @@
 /* astrad's main: configuration, the loop, the start order and the shutdown.
  *
  * Start: config -> log -> secrets -> store (loaded and replayed before the loop runs) ->
- * static files -> outgoing HTTP -> both listeners -> running.
- * Stop (SIGTERM/SIGINT): stop accepting; let requests in flight finish until
- * SHUTDOWN_GRACE_MS; answer what is left with 503; close the listeners; make the store
- * durable (journal flushed, files checkpointed); release curl; exit 0.
+ * static files -> outgoing HTTP -> Discord (REST, gateway) -> both listeners -> the runtime
+ * starts the bots, staggered -> running.
+ * Stop (SIGTERM/SIGINT): stop accepting; close every bot's gateway session; let requests in
+ * flight finish until SHUTDOWN_GRACE_MS; answer what is left with 503; close the listeners;
+ * make the store durable (journal flushed, files checkpointed); release lws and curl; exit 0.
  * SIGHUP: reopen the log file and reload web/. */
 #include <curl/curl.h>
 #include <getopt.h>
@@ -17,8 +18,11 @@
 #include "core/app.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "discord/gateway.h"
+#include "discord/rest.h"
 #include "http/httpd.h"
 #include "net/net.h"
+#include "runtime/runtime.h"
 #include "servers.h"
 #include "store/store.h"
 
@@ -61,6 +65,8 @@ static void on_store_closed(int status, void *arg) {
   } else {
     log_info("main", "store durable; bye");
   }
+  rest_global_shutdown();
+  gw_global_shutdown();
   net_shutdown();
   close_handle((uv_handle_t *)&sig_term);
   close_handle((uv_handle_t *)&sig_int);
@@ -114,6 +120,7 @@ static void begin_shutdown(const char *why) {
     return;
   astra.phase = APP_STOPPING;
   log_info("main", "%s: stopping (grace %d ms)", why, cfg.shutdown_grace_ms);
+  runtime_shutdown(NULL, NULL);
   if (astra.portal)
     http_server_quiesce(astra.portal);
   if (astra.admin)
@@ -197,6 +204,15 @@ static int start(void) {
     fprintf(stderr, "astrad: cannot initialise outgoing HTTP (TLS_CA_FILE?)\n");
     return -1;
   }
+  if (rest_global_init(cfg.discord_api_base,
+                       "DiscordBot (https://github.com/astra-systems/astrad, " ASTRA_VERSION ")") !=
+          0 ||
+      gw_global_init(&loop, "DiscordBot (https://github.com/astra-systems/astrad, " ASTRA_VERSION ")",
+                     cfg.tls_ca_file) != 0) {
+    fprintf(stderr, "astrad: cannot initialise the Discord client (libwebsockets-evlib-uv "
+                    "installed? TLS_CA_FILE readable?)\n");
+    return -1;
+  }
   if (portal_server_start(portal_site, err, sizeof err) != 0 ||
       admin_server_start(admin_site, err, sizeof err) != 0) {
     fprintf(stderr, "astrad: %s\n", err);
@@ -205,6 +221,7 @@ static int start(void) {
   log_info("main", "astrad %s: portal on %s:%d, admin on %s:%d, data in %s", ASTRA_VERSION,
            cfg.portal_host, http_server_port(astra.portal), cfg.admin_host,
            http_server_port(astra.admin), cfg.data_dir);
+  runtime_init();
   astra.phase = APP_RUNNING;
   return 0;
 }
@@ -290,6 +307,7 @@ int main(int argc, char **argv) {
     stop_servers();
   }
   uv_run(&loop, UV_RUN_DEFAULT);
+  gw_global_finish(); /* lws 4.1 on a foreign loop frees its context only now */
   int rc = uv_loop_close(&loop);
   if (rc != 0)
     log_warn("main", "loop closed with handles still open (%s)", uv_err_name(rc));

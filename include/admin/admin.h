@@ -8,5 +8,18 @@
 
 enum http_result admin_get_api_status(struct http_request *req, struct http_reply *rep);
 enum http_result admin_put_api_log_level(struct http_request *req, struct http_reply *rep);
+enum http_result admin_post_api_store_checkpoint(struct http_request *req,
+                                                 struct http_reply *rep);
+enum http_result admin_get_api_instances(struct http_request *req, struct http_reply *rep);
+enum http_result admin_post_instances_ID_start(struct http_request *req, struct http_reply *rep);
+enum http_result admin_post_instances_ID_stop(struct http_request *req, struct http_reply *rep);
+enum http_result admin_post_instances_ID_restart(struct http_request *req,
+                                                 struct http_reply *rep);
+
+/* Shared by start and stop: sets desiredState, answers once durable (src/admin/instance_desired.c). */
+enum http_result admin_set_desired(struct http_request *req, struct http_reply *rep,
+                                   const char *desired);
+/* An instance as operators see it: identity, desired state and live status; never secrets. */
+json_t *admin_instance_json(const char *id, const json_t *rec);
 
 #endif

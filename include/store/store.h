@@ -64,20 +64,28 @@ struct store_options {
 /* Loads every file, replays the journal, and returns an open store. On a corrupt file it
  * fails with err naming the file and the byte offset ("data/orders.json: byte 1234: ...");
  * it never resets data. A torn last journal line (a crash mid-append) is dropped, as it was
- * never acknowledged. Blocking: called once at start, before the loop runs. */
+ * never acknowledged. Blocking: called once at start, before the loop runs.
+ * (Errors that are not JSON syntax, such as a record that is not an object, name the file
+ * and the record instead of an offset. One store at a time may open a directory: it holds
+ * an flock on the directory until closed.) */
 int store_open(struct store **out, const struct store_options *opt, char *err, size_t errlen);
 
 /* Makes everything durable (journal flushed, dirty files checkpointed, journal trimmed),
  * then calls done on the loop. Further commits fail. */
 void store_close(struct store *s, void (*done)(int status, void *arg), void *arg);
-/* Frees memory; after store_close's callback (or on a store that was never used). */
+/* Frees memory; after store_close's callback (or on a store that was never used).
+ * On an open store it abandons it as a crash would (tests use this): commits not yet
+ * durable are neither written nor called back; work already in the thread pool finishes
+ * first, so the memory goes once the loop has run. */
 void store_free(struct store *s);
 
 /* Reading. Records are borrowed and immutable. scope is the instance id for scoped
- * collections and NULL otherwise. */
+ * collections and NULL otherwise. (For a scoped collection, store_count and store_foreach
+ * with scope NULL cover every scope; store_get needs the scope.) */
 const json_t *store_get(struct store *s, enum store_coll c, const char *scope, const char *id);
 size_t store_count(struct store *s, enum store_coll c, const char *scope);
-/* Calls fn for each record (in no particular order) until fn returns non-zero. */
+/* Calls fn for each record (in no particular order) until fn returns non-zero. fn may
+ * commit: it sees the records as they were when store_foreach was called. */
 typedef int (*store_iter_fn)(const char *id, const json_t *rec, void *arg);
 void store_foreach(struct store *s, enum store_coll c, const char *scope, store_iter_fn fn,
                    void *arg);
@@ -92,7 +100,10 @@ void store_foreach_scope(struct store *s, enum store_coll c,
 enum { STORE_INDEX_MULTI = 0, STORE_INDEX_UNIQUE = 1 };
 int store_index_define(struct store *s, enum store_coll c, const char *field, int unique);
 /* First id with that key (the only one for a unique index), or NULL. For scoped collections
- * the index spans every scope; *scope_out (when not NULL) receives the record's scope. */
+ * the index spans every scope; *scope_out (when not NULL) receives the record's scope.
+ * (For a multi index, which one comes "first" is unspecified. The strings stay valid until
+ * the next commit.) store_index_define returns STORE_ECONFLICT when the records already
+ * break a unique index (it is then not defined). */
 const char *store_index_get(struct store *s, enum store_coll c, const char *field,
                             const char *key, const char **scope_out);
 void store_index_foreach(struct store *s, enum store_coll c, const char *field, const char *key,
@@ -103,7 +114,9 @@ void store_index_foreach(struct store *s, enum store_coll c, const char *field, 
 /* Transactions. */
 enum { STORE_OK_ = 0, STORE_ERR = -1, STORE_ECONFLICT = -2, STORE_EFAILED = -3 };
 struct store_txn *store_begin(struct store *s);
-/* Puts a whole record (steals the reference to rec, even on error). */
+/* Puts a whole record (steals the reference to rec, even on error). STORE_ERR when rec is
+ * not an object, or id (or scope) is not 1-64 characters of [A-Za-z0-9_-], or a scope is
+ * given for an unscoped collection or missing for a scoped one; the txn stays usable. */
 int store_put(struct store_txn *t, enum store_coll c, const char *scope, const char *id,
               json_t *rec);
 int store_del(struct store_txn *t, enum store_coll c, const char *scope, const char *id);
@@ -123,7 +136,10 @@ void store_flush(struct store *s, store_commit_cb cb, void *arg);
  * "YYYY-MM" (written into month[8]; return 0 to keep the record live) into
  * data/archive/<file>-YYYY-MM.json, written atomically on the writer thread (merged with
  * an existing archive of that month), then deletes them from the live collection in one
- * transaction. done(status, count) on the loop. Re-running after a crash is harmless. */
+ * transaction. done(status, count) on the loop. Re-running after a crash is harmless.
+ * (A record changed between pick and the delete stays live; its archived copy is replaced
+ * by a later run. An archive file that exists but does not parse is never overwritten:
+ * done gets -1.) */
 void store_archive(struct store *s, enum store_coll c,
                    int (*pick)(const char *id, const json_t *rec, char month[8], void *arg),
                    void *pick_arg, void (*done)(int status, size_t archived, void *arg),

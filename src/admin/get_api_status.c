@@ -2,7 +2,10 @@
  * and counters, memory, and how many records each collection holds. */
 #include "admin/admin.h"
 #include "core/app.h"
+#include "discord/interactions.h"
+#include "discord/gateway.h"
 #include "http/httpd.h"
+#include "runtime/runtime.h"
 #include "store/store.h"
 
 static int count_scope(const char *scope, void *arg) {
@@ -53,6 +56,14 @@ enum http_result admin_get_api_status(struct http_request *req, struct http_repl
     json_object_set_new(store, "state", json_string("absent"));
   }
   json_object_set_new(j, "store", store);
+  unsigned counts[5];
+  runtime_counts(counts);
+  json_t *bots = json_object();
+  for (int st = 0; st < 5; st++)
+    json_object_set_new(bots, rt_status_name((enum rt_status)st), json_integer(counts[st]));
+  json_object_set_new(bots, "gatewaySessions", json_integer(gw_sessions()));
+  json_object_set_new(bots, "interactionsInFlight", json_integer(ix_inflight()));
+  json_object_set_new(j, "bots", bots);
   json_object_set_new(
       j, "http",
       json_pack("{s:{s:I, s:i}, s:{s:I, s:i}}", "portal", "requests",

@@ -140,12 +140,15 @@ static void arch_done(uv_work_t *req, int status) {
   struct arch *a = req->data;
   struct store *s = a->s;
   s->archives--;
+  if (s->freed)
+    a->done = NULL; /* abandoned store: like a crash, nobody is told */
   if (status != 0 && !a->err) {
     store_fmt(a->msg, sizeof a->msg, "archive: %s", uv_strerror(status));
     a->err = 1;
   }
-  if (a->err) {
-    store_set_error(s, "%s", a->msg);
+  if (a->err || s->freed) {
+    if (a->err)
+      store_set_error(s, "%s", a->msg);
     arch_finish(a);
   } else {
     /* Delete what is still the version that was archived; a record changed meanwhile

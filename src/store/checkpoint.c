@@ -146,7 +146,7 @@ static void ckpt_release(struct ckpt *ck, int redirty) {
 }
 
 int store_ckpt_start(struct store *s, int explicit) {
-  if (s->ck || s->state != STORE_OK)
+  if (s->ck || s->state != STORE_OK || s->freed)
     return 0;
   size_t ndirty = 0;
   for (size_t i = 0; i < s->nfiles; i++)

@@ -46,7 +46,7 @@ int store_waiter_add(struct store *s, uint64_t seq, store_commit_cb cb, void *ar
  * failed, every remaining one gets -1. Callbacks may commit: they only append. */
 void store_fire_waiters(struct store *s) {
   struct journal *j = &s->j;
-  while (j->wn > 0) {
+  while (j->wn > 0 && !s->freed) {
     struct waiter w = j->w[j->wh];
     int status;
     if (w.seq <= s->durable_seq)
@@ -164,7 +164,7 @@ static void jdone(uv_work_t *req, int status) {
    * below with all of them, instead of one fsync each. */
   store_fire_waiters(s);
   j->busy = 0;
-  if (job->rotate && s->state == STORE_OK)
+  if (job->rotate && s->state == STORE_OK && !s->freed)
     store_ckpt_rotated(s);
   store_journal_kick(s);
   store_job_done(s);
@@ -172,7 +172,8 @@ static void jdone(uv_work_t *req, int status) {
 
 void store_journal_kick(struct store *s) {
   struct journal *j = &s->j;
-  if (j->busy || s->state != STORE_OK)
+  /* An abandoned store (store_free without close) starts nothing new, like a crash. */
+  if (j->busy || s->state != STORE_OK || s->freed)
     return;
   if (j->pending.len == 0 && !j->rotate_req)
     return;

@@ -65,7 +65,7 @@ void store_defer_waiters(struct store *s) {
 
 /* Runs what was deferred, including what the deferred calls defer in turn. */
 static void run_deferred(struct store *s) {
-  while (s->defer_waiters || s->defer_head) {
+  while ((s->defer_waiters || s->defer_head) && !s->freed) {
     if (s->defer_waiters) {
       s->defer_waiters = 0;
       store_fire_waiters(s);
@@ -92,11 +92,6 @@ static void defer_cb(uv_timer_t *t) {
 }
 
 /* ---- files, scopes, collections ---- */
-
-int store_path(char *out, size_t outlen, const char *dir, const char *rel) {
-  int n = store_fmt(out, outlen, "%s/%s", dir, rel);
-  return n < 0 || (size_t)n >= outlen ? -1 : 0;
-}
 
 static char *dup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *dup_printf(const char *fmt, ...) {
@@ -262,12 +257,15 @@ static void really_free(struct store *s) {
   }
   store_htab_free(&s->scopes);
   store_journal_free(s);
+  if (s->lock_fd >= 0)
+    close(s->lock_fd); /* releases the flock */
   free(s->dir);
   free(s->journal_path);
   free(s);
 }
 
 static void handle_free_cb(uv_handle_t *h) { free(h); }
+static int store_job_done_quiet(struct store *s);
 
 static uv_timer_t *timer_new(struct store *s) {
   uv_timer_t *t = malloc(sizeof *t);
@@ -292,6 +290,7 @@ int store_open(struct store **out, const struct store_options *opt, char *err, s
   s->loop = opt->loop;
   s->state = STORE_LOADING;
   s->j.fd = -1;
+  s->lock_fd = -1;
   s->ckpt_bytes = opt->checkpoint_bytes ? opt->checkpoint_bytes : DEFAULT_CKPT_BYTES;
   s->ckpt_ms = opt->checkpoint_ms ? opt->checkpoint_ms : DEFAULT_CKPT_MS;
   s->dir = strdup(opt->dir);
@@ -320,21 +319,26 @@ int store_open(struct store **out, const struct store_options *opt, char *err, s
     store_free(s);
     return -1;
   }
-  s->handles_open = 2;
   store_ckpt_timer_start(s);
   s->state = STORE_OK;
   *out = s;
   return 0;
 }
 
+/* The last step of a close: both timers are closed, done can be called. */
 static void timer_closed(uv_handle_t *h) {
   struct store *s = h->data;
   free(h);
-  if (s && --s->handles_open == 0 && s->close_cb) {
-    void (*cb)(int, void *) = s->close_cb;
-    s->close_cb = NULL;
-    cb(s->close_failed ? -1 : 0, s->close_arg);
-  }
+  if (--s->handles_open > 0)
+    return;
+  void (*cb)(int, void *) = s->close_cb;
+  void *arg = s->close_arg;
+  int status = s->close_failed ? -1 : 0;
+  s->close_cb = NULL;
+  if (s->freed && s->inflight == 0)
+    really_free(s); /* store_free came before the close finished */
+  if (cb)
+    cb(status, arg); /* last: it may call store_free(s) */
 }
 
 void store_close_step(struct store *s) {
@@ -360,12 +364,20 @@ void store_close_step(struct store *s) {
       return;
     s->close_failed = 1;
   }
-  /* Whatever was deferred runs now: the timer that would run it is closing. */
+  /* Whatever was deferred runs now: the timer that would run it is closing. Counted as in
+   * flight, in case a callback calls store_free. */
+  s->inflight++;
   run_deferred(s);
+  if (store_job_done_quiet(s))
+    return;
   s->state = STORE_CLOSED;
   if (s->j.fd >= 0)
     close(s->j.fd);
   s->j.fd = -1;
+  if (s->lock_fd >= 0)
+    close(s->lock_fd); /* the directory can be opened again from now on */
+  s->lock_fd = -1;
+  s->handles_open = 2;
   uv_close((uv_handle_t *)s->ck_timer, timer_closed);
   uv_close((uv_handle_t *)s->defer_timer, timer_closed);
   s->ck_timer = s->defer_timer = NULL;
@@ -383,13 +395,20 @@ void store_close(struct store *s, void (*done)(int status, void *arg), void *arg
   defer_arm(s);
 }
 
-int store_job_done(struct store *s) {
+/* Ends an in-flight count; frees an abandoned store once nothing refers to it. Returns 1
+ * when the store was abandoned (freed now or later): the caller stops touching it. */
+static int store_job_done_quiet(struct store *s) {
   s->inflight--;
-  if (s->freed) {
-    if (s->inflight == 0)
-      really_free(s);
+  if (!s->freed)
+    return 0;
+  if (s->inflight == 0 && s->handles_open == 0)
+    really_free(s);
+  return 1;
+}
+
+int store_job_done(struct store *s) {
+  if (store_job_done_quiet(s))
     return 1;
-  }
   store_close_step(s);
   return 0;
 }
@@ -408,8 +427,8 @@ void store_free(struct store *s) {
     uv_close((uv_handle_t *)s->defer_timer, handle_free_cb);
     s->defer_timer = NULL;
   }
-  if (s->inflight > 0) {
-    s->freed = 1;
+  if (s->inflight > 0 || s->handles_open > 0) {
+    s->freed = 1; /* the last job or handle callback frees it */
     return;
   }
   really_free(s);

@@ -219,6 +219,7 @@ struct store {
   uv_loop_t *loop;
   char *dir;
   char *journal_path;
+  int lock_fd; /* the data directory, flocked: one store per directory */
   size_t ckpt_bytes;
   unsigned ckpt_ms;
   enum store_state state;
@@ -254,7 +255,7 @@ struct store {
   int closing;
   int close_ckpt_started;
   int close_failed;
-  int handles_open;
+  int handles_open; /* timers closing at the end of store_close */
   void (*close_cb)(int status, void *arg);
   void *close_arg;
 };
@@ -274,7 +275,6 @@ struct coll *store_coll_get(struct store *s, enum store_coll c, const char *scop
 /* Applies one put (r != NULL, reference stolen) or delete in memory: table, indexes, dirty. */
 int store_apply(struct store *s, struct coll *co, const char *id, struct rec *r);
 struct sfile *store_file_new(struct store *s, enum store_fkind kind, struct scope *sc);
-int store_path(char *out, size_t outlen, const char *dir, const char *rel);
 
 /* load.c: everything store_open does with the disk. */
 int store_load(struct store *s, char *err, size_t errlen);

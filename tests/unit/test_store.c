@@ -523,6 +523,71 @@ TEST(store_size_trigger_checkpoints) {
   CHECK_INT(loop_end(), 0);
 }
 
+TEST(store_failed_checkpoint_keeps_journal_and_retries) {
+  loop_begin();
+  const char *dir = harness_tmpdir();
+  struct store *s = open_at(dir, 0);
+  CHECK(s);
+  for (int k = 0; k < 10; k++) {
+    char id[32];
+    snprintf(id, sizeof id, "o%d", k);
+    CHECK_INT(commit_one(s, STORE_ORDERS, NULL, id, recf("m%d", k), k), 0);
+  }
+  uv_run(&loop, UV_RUN_DEFAULT);
+  struct store_stats st;
+  store_stats(s, &st);
+  uint64_t jbytes = st.journal_bytes;
+  CHECK(jbytes > 0);
+  /* Everything is durable: the first write now is the checkpoint's orders.json.tmp. */
+  store_fault_inject("write", 1);
+  store_checkpoint(s);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  store_fault_inject("write", 0);
+  store_stats(s, &st);
+  CHECK_INT(st.state, STORE_OK);
+  CHECK_INT(st.checkpoints, 0);
+  CHECK(st.last_error && strstr(st.last_error, "orders.json"));
+  CHECK_INT(st.dirty_files, 1);
+  CHECK_INT(st.journal_bytes, jbytes); /* nothing trimmed */
+  char path[1024];
+  snprintf(path, sizeof path, "%s/orders.json", dir);
+  CHECK_INT(file_size(path), -1);
+  snprintf(path, sizeof path, "%s/orders.json.tmp", dir);
+  CHECK_INT(file_size(path), -1);
+  /* Commits still work, and the next checkpoint succeeds and trims. */
+  CHECK_INT(commit_one(s, STORE_ORDERS, NULL, "after", json_object(), 50), 0);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  CHECK_INT(cb_status[50], 0);
+  store_checkpoint(s);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  store_stats(s, &st);
+  CHECK_INT(st.checkpoints, 1);
+  CHECK_INT(st.dirty_files, 0);
+  CHECK_INT(st.journal_bytes, 0);
+  /* A crash now: the files alone hold everything. */
+  store_free(s);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  s = open_at(dir, 0);
+  CHECK(s);
+  CHECK_INT(store_count(s, STORE_ORDERS, NULL), 11);
+  CHECK_INT(close_store(s), 0);
+  CHECK_INT(loop_end(), 0);
+}
+
+TEST(store_one_store_per_directory) {
+  loop_begin();
+  const char *dir = harness_tmpdir();
+  struct store *a = open_at(dir, 0);
+  CHECK(a);
+  CHECK(open_at(dir, 0) == NULL);
+  CHECK(strstr(errbuf, "in use") != NULL);
+  CHECK_INT(close_store(a), 0);
+  struct store *b = open_at(dir, 0);
+  CHECK(b);
+  CHECK_INT(close_store(b), 0);
+  CHECK_INT(loop_end(), 0);
+}
+
 /* ---- fault injection matrix ---- */
 
 /* The workload of one fault run, in a child. Each transaction k writes orders/t<k> and
@@ -1114,6 +1179,60 @@ TEST(store_archive_refuses_to_overwrite_a_corrupt_archive) {
   CHECK_INT(arch_status, -1);
   CHECK(store_get(s, STORE_ORDERS, NULL, "a") != NULL);
   CHECK_INT(file_size(path), 7);
+  CHECK_INT(close_store(s), 0);
+  CHECK_INT(loop_end(), 0);
+}
+
+/* ---- lifetime driven from callbacks ---- */
+
+static struct store *life_store;
+static int life_status;
+static void free_in_cb(int status, void *arg) {
+  (void)arg;
+  life_status = status;
+  store_free(life_store); /* abandon from inside a callback */
+}
+static void close_done_free(int status, void *arg) {
+  (void)arg;
+  life_status = status;
+  store_free(life_store);
+}
+static void close_in_cb(int status, void *arg) {
+  (void)status;
+  (void)arg;
+  store_close(life_store, close_done_free, NULL);
+}
+
+TEST(store_close_and_free_from_callbacks) {
+  loop_begin();
+  const char *dir = harness_tmpdir();
+  life_store = open_at(dir, 0);
+  CHECK(life_store);
+  struct store_txn *t = store_begin(life_store);
+  store_put(t, STORE_ORDERS, NULL, "a", json_object());
+  CHECK_INT(store_commit(t, free_in_cb, NULL), 0);
+  /* A second commit in the same batch: its callback never comes (abandoned store). */
+  t = store_begin(life_store);
+  store_put(t, STORE_ORDERS, NULL, "b", json_object());
+  CHECK_INT(store_commit(t, record_cb, (void *)1), 0);
+  life_status = 99;
+  uv_run(&loop, UV_RUN_DEFAULT);
+  CHECK_INT(life_status, 0);
+  CHECK_INT(cb_calls, 0);
+
+  life_store = open_at(dir, 0); /* the lock went with the abandoned store */
+  CHECK(life_store);
+  CHECK(store_get(life_store, STORE_ORDERS, NULL, "a") != NULL);
+  t = store_begin(life_store);
+  store_put(t, STORE_ORDERS, NULL, "c", json_object());
+  CHECK_INT(store_commit(t, close_in_cb, NULL), 0);
+  life_status = 99;
+  uv_run(&loop, UV_RUN_DEFAULT);
+  CHECK_INT(life_status, 0);
+
+  struct store *s = open_at(dir, 0);
+  CHECK(s);
+  CHECK(store_get(s, STORE_ORDERS, NULL, "c") != NULL);
   CHECK_INT(close_store(s), 0);
   CHECK_INT(loop_end(), 0);
 }
