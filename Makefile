@@ -35,7 +35,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
-HDRS      := $(shell find include -name '*.h') tests/unit/harness.h
+HDRS      := $(shell find include src -name '*.h') tests/unit/harness.h
 
 .PHONY: all run test unit fuzz bench format clean deps
 all: $(BUILD)/astrad

@@ -19,6 +19,7 @@
 #include "discord/gateway.h"
 #include "discord/rest.h"
 #include "net/net.h"
+#include "../tests/unit/fake_cli.h"
 
 #include <fcntl.h>
 #include <jansson.h>
@@ -37,7 +38,6 @@
 #define UA "DiscordBot (https://github.com/astra-systems/astrad, bench)"
 #define PARALLEL_CTL 64 /* control calls in flight while creating apps */
 
-extern char **environ;
 
 struct bot {
   char token[128];
@@ -54,8 +54,6 @@ static uv_timer_t tick;
 static struct bot *bots;
 static int nbots, online;
 static char control[256];
-static pid_t fake_pid;
-static int fake_in = -1;
 
 static double now_s(void) { return (double)uv_hrtime() / 1e9; }
 
@@ -89,64 +87,22 @@ static void run_until(bool (*done)(void), double secs) {
     uv_run(&loop, UV_RUN_ONCE);
 }
 
-/* ---- the fake ---- */
+/* ---- the fake (tests/unit/fake_cli.h) ---- */
 
-static void stop_fake(void) {
-  if (fake_in >= 0)
-    close(fake_in);
-  fake_in = -1;
-  if (fake_pid) {
-    for (int i = 0; i < 500 && waitpid(fake_pid, NULL, WNOHANG) != fake_pid; i++)
-      usleep(10000);
-    kill(fake_pid, SIGKILL);
-    waitpid(fake_pid, NULL, 0);
-    fake_pid = 0;
-  }
-}
+static struct fake_cli fake;
 
+static void stop_fake(void) { fake_cli_stop(&fake); }
+
+/* BENCH_TLS=1 in the environment: the fake serves wss:// and https:// with its own CA, which
+ * the bench trusts as the daemon trusts TLS_CA_FILE. */
 static int start_fake(unsigned hb, char *api_base, size_t api_len) {
-  int in[2], out[2];
-  if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
+  const char *tls = getenv("BENCH_TLS");
+  if (fake_cli_start(&fake, hb, tls && !strcmp(tls, "1")) != 0)
     return -1;
-  char hbs[16];
-  snprintf(hbs, sizeof hbs, "%u", hb);
-  char *argv[] = {"node", "tests/fakes/discord/cli.mjs", "--heartbeat-interval", hbs, NULL};
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-  int rc = posix_spawnp(&fake_pid, "node", &fa, NULL, argv, environ);
-  posix_spawn_file_actions_destroy(&fa);
-  close(in[0]);
-  close(out[1]);
-  fake_in = in[1];
-  if (rc != 0) {
-    fake_pid = 0;
-    return -1;
-  }
   atexit(stop_fake);
-  char line[2048];
-  size_t n = 0;
-  while (n < sizeof line - 1 && !memchr(line, '\n', n)) {
-    struct pollfd p = {.fd = out[0], .events = POLLIN};
-    if (poll(&p, 1, 20000) <= 0)
-      break;
-    ssize_t r = read(out[0], line + n, sizeof line - 1 - n);
-    if (r <= 0)
-      break;
-    n += (size_t)r;
-  }
-  line[n] = 0;
-  json_t *j = json_loads(line, 0, NULL);
-  const char *api = json_string_value(json_object_get(j, "apiBase"));
-  const char *ctl = json_string_value(json_object_get(j, "control"));
-  rc = api && ctl ? 0 : -1;
-  if (!rc) {
-    snprintf(api_base, api_len, "%s", api);
-    snprintf(control, sizeof control, "%s", ctl);
-  }
-  json_decref(j);
-  return rc;
+  snprintf(api_base, api_len, "%s", fake.api_base);
+  snprintf(control, sizeof control, "%s", fake.control);
+  return 0;
 }
 
 /* ---- control calls ---- */
@@ -253,8 +209,9 @@ int main(int argc, char **argv) {
   uv_timer_init(&loop, &tick);
   uv_timer_start(&tick, on_tick, 20, 20);
   astra.loop = &loop;
-  if (net_init(&loop, UA, NULL) != 0 || rest_global_init(api_base, UA) != 0 ||
-      gw_global_init(&loop, UA, NULL) != 0) {
+  printf("# transport: %s\n", fake.ca_file[0] ? "TLS (wss://, https://)" : "plain (ws://, http://)");
+  if (net_init(&loop, UA, fake.ca_file[0] ? fake.ca_file : NULL) != 0 || rest_global_init(api_base, UA) != 0 ||
+      gw_global_init(&loop, UA, fake.ca_file[0] ? fake.ca_file : NULL) != 0) {
     fprintf(stderr, "gateway_bench: init failed\n");
     return 1;
   }

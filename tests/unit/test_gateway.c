@@ -8,6 +8,7 @@
  * gw_global_shutdown. Heartbeats are short (HB_MS) so that zombie detection and resumes take
  * about a second; independent sessions run side by side. Without node the whole binary is
  * skipped. */
+#include "fake_cli.h"
 #include "harness.h"
 
 #include "core/app.h"
@@ -34,125 +35,38 @@
 
 #define UA "DiscordBot (https://github.com/astra-systems/astrad, 0.1.0)"
 #define HB_MS 500
-#define FAKE_CLI "tests/fakes/discord/cli.mjs"
 
-extern char **environ;
-
-/* ---- the fake Discord child process ---- */
+/* ---- the fake Discord child process (tests/unit/fake_cli.h) ---- */
 
 struct fake {
   bool tried, up;
-  pid_t pid;
-  int in_fd, out_fd;
-  char api_base[256];
-  char control[256];
-  char ca_file[512];
+  struct fake_cli cli;
 };
 
 static struct fake plain_fake, tls_fake;
 
-static bool have_node(void) {
-  const char *path = getenv("PATH");
-  if (!path)
-    return false;
-  char *copy = strdup(path), *save = NULL;
-  bool found = false;
-  for (char *dir = strtok_r(copy, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
-    char f[1024];
-    snprintf(f, sizeof f, "%s/node", *dir ? dir : ".");
-    found = access(f, X_OK) == 0;
-  }
-  free(copy);
-  return found;
-}
-
 /* Without node there is no fake to test against: report one skipped test and stop. */
 __attribute__((constructor)) static void skip_without_node(void) {
-  if (!have_node()) {
+  if (!fake_cli_have_node()) {
     printf("ok - test_gateway # SKIP node not found\n");
     fflush(stdout);
     _exit(0);
   }
 }
 
-static void fake_stop(struct fake *f) {
-  if (!f->pid)
-    return;
-  close(f->in_fd); /* cli.mjs stops when its stdin closes */
-  for (int i = 0; i < 300; i++) {
-    if (waitpid(f->pid, NULL, WNOHANG) == f->pid) {
-      f->pid = 0;
-      break;
-    }
-    usleep(10000);
-  }
-  if (f->pid) {
-    kill(f->pid, SIGKILL);
-    waitpid(f->pid, NULL, 0);
-    f->pid = 0;
-  }
-  close(f->out_fd);
-  f->up = false;
-}
-
 static void stop_fakes(void) {
-  fake_stop(&plain_fake);
-  fake_stop(&tls_fake);
+  fake_cli_stop(&plain_fake.cli);
+  fake_cli_stop(&tls_fake.cli);
 }
 
-/* Starts cli.mjs (from the repository root, where tests run) and reads its JSON line. */
+/* Starts the fake once per kind; later calls say whether it came up. */
 static bool fake_start(struct fake *f, bool tls) {
   if (f->tried)
     return f->up;
   f->tried = true;
-  int in[2], out[2];
-  if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
-    return false;
-  char hb[16];
-  snprintf(hb, sizeof hb, "%d", HB_MS);
-  char *argv[] = {"node", FAKE_CLI, "--heartbeat-interval", hb, tls ? "--tls" : NULL, NULL};
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-  int rc = posix_spawnp(&f->pid, "node", &fa, NULL, argv, environ);
-  posix_spawn_file_actions_destroy(&fa);
-  close(in[0]);
-  close(out[1]);
-  f->in_fd = in[1];
-  f->out_fd = out[0];
-  if (rc != 0) {
-    f->pid = 0;
-    close(in[1]);
-    close(out[0]);
-    return false;
-  }
-  atexit(stop_fakes);
-  char line[2048];
-  size_t n = 0;
-  while (n < sizeof line - 1 && !memchr(line, '\n', n)) {
-    struct pollfd p = {.fd = f->out_fd, .events = POLLIN};
-    if (poll(&p, 1, 20000) <= 0)
-      break;
-    ssize_t r = read(f->out_fd, line + n, sizeof line - 1 - n);
-    if (r <= 0)
-      break;
-    n += (size_t)r;
-  }
-  line[n] = 0;
-  json_t *j = json_loads(line, 0, NULL);
-  const char *api = json_string_value(json_object_get(j, "apiBase"));
-  const char *ctl = json_string_value(json_object_get(j, "control"));
-  const char *ca = json_string_value(json_object_get(j, "caFile"));
-  if (api && ctl) {
-    snprintf(f->api_base, sizeof f->api_base, "%s", api);
-    snprintf(f->control, sizeof f->control, "%s", ctl);
-    snprintf(f->ca_file, sizeof f->ca_file, "%s", ca ? ca : "");
-    f->up = true;
-  } else {
-    fprintf(stderr, "# cannot start the fake Discord (%s): got \"%s\"\n", FAKE_CLI, line);
-  }
-  json_decref(j);
+  f->up = fake_cli_start(&f->cli, HB_MS, tls) == 0;
+  if (f->up)
+    atexit(stop_fakes);
   return f->up;
 }
 
@@ -197,33 +111,34 @@ static void on_ctl(const struct net_response *r, void *arg) {
  * Returns the parsed answer (the caller decrefs), or NULL on failure. */
 __attribute__((format(printf, 2, 3))) static json_t *ctl(const char *method, const char *fmt,
                                                          ...) {
-  char url[512], body[2048];
+  char url[512];
+  char *body = NULL;
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(body, sizeof body, fmt, ap);
+  int blen = vasprintf(&body, fmt, ap);
   va_end(ap);
-  snprintf(url, sizeof url, "%s%s", cur->control, method);
+  if (blen < 0)
+    return NULL;
+  snprintf(url, sizeof url, "%s%s", cur->cli.control, method);
   const char *headers[] = {"Content-Type: application/json", NULL};
   struct net_request req = {.method = "POST",
                             .url = url,
                             .headers = headers,
                             .body = body,
-                            .body_len = strlen(body),
+                            .body_len = (size_t)blen,
                             .timeout_ms = 10000,
                             .idempotent = 0};
   struct ctl_res res = {0};
-  if (!net_send(&req, on_ctl, &res))
-    return NULL;
-  WAIT_FOR(res.done, 15000);
-  if (res.status != 200 && ctl_may_fail) {
-    json_decref(res.body);
-    return NULL;
-  }
-  if (res.status != 200) {
+  bool sent = net_send(&req, on_ctl, &res) != NULL; /* the body is copied */
+  if (sent)
+    WAIT_FOR(res.done, 15000);
+  if (sent && res.status != 200 && !ctl_may_fail) {
     char *dump = res.body ? json_dumps(res.body, JSON_COMPACT) : NULL;
-    printf("# control %s(%s): HTTP %ld %s\n", method, body, res.status,
-            dump ? dump : "");
+    printf("# control %s(%.200s): HTTP %ld %s\n", method, body, res.status, dump ? dump : "");
     free(dump);
+  }
+  free(body);
+  if (!sent || res.status != 200) {
     json_decref(res.body);
     return NULL;
   }
@@ -269,6 +184,7 @@ struct bot {
   unsigned changes[GW_FAILED + 1];
   char reason[256];
   int readies, resumes, guild_creates, guild_ok, dispatches;
+  size_t big_len; /* length of d.blob in the last BIG_TEST event */
   uint64_t ready_at; /* uv_now of the last READY */
 };
 
@@ -287,6 +203,8 @@ static void bot_on_dispatch(void *ud, const char *t, json_t *d) {
     b->ready_at = uv_now(&loop);
   } else if (!strcmp(t, "RESUMED")) {
     b->resumes++;
+  } else if (!strcmp(t, "BIG_TEST")) {
+    b->big_len = json_string_length(json_object_get(d, "blob"));
   } else if (!strcmp(t, "GUILD_CREATE")) {
     b->guild_creates++;
     const char *id = json_string_value(json_object_get(d, "id"));
@@ -368,8 +286,8 @@ static bool env_up(struct fake *f, bool tls) {
   uv_timer_init(&loop, &tick);
   uv_timer_start(&tick, on_tick, 20, 20);
   astra.loop = &loop;
-  const char *ca = f->ca_file[0] ? f->ca_file : NULL;
-  if (net_init(&loop, UA, ca) != 0 || rest_global_init(f->api_base, UA) != 0 ||
+  const char *ca = f->cli.ca_file[0] ? f->cli.ca_file : NULL;
+  if (net_init(&loop, UA, ca) != 0 || rest_global_init(f->cli.api_base, UA) != 0 ||
       gw_global_init(&loop, UA, ca) != 0)
     return false;
   take_violations(); /* whatever an earlier test left */
@@ -430,6 +348,21 @@ TEST(gateway_identify_ready_heartbeats) {
   ctl_do("gatewayHeartbeatRequest", "[\"%s\"]", b.app_id);
   run_for(200);
   CHECK(stat_of(b.app_id, "heartbeats") > beats);
+
+  /* a 100 KB event arrives in many 4 KB pieces: reassembled, then dispatched whole */
+  {
+    enum { BIG = 100000 };
+    char *blob = malloc(BIG + 1), *body = malloc(BIG + 128);
+    memset(blob, 'b', BIG);
+    blob[BIG] = 0;
+    snprintf(body, BIG + 128, "[\"%s\",\"BIG_TEST\",{\"blob\":\"%s\"}]", b.app_id, blob);
+    json_decref(ctl("dispatch", "%s", body));
+    free(blob);
+    free(body);
+    WAIT_FOR(b.big_len, 2000);
+    CHECK_INT(b.big_len, BIG);
+    CHECK_INT(b.state, GW_READY);
+  }
 
   json_t *conns = ctl("sessions", "[\"%s\"]", b.app_id);
   CHECK_INT(json_array_size(conns), 1);
@@ -728,7 +661,7 @@ TEST(gateway_fake_restart) {
 /* wss:// with the fake's own CA given as the extra CA file (TLS_CA_FILE). */
 TEST(gateway_tls) {
   CHECK(env_up(&tls_fake, true));
-  CHECK(tls_fake.ca_file[0] != 0);
+  CHECK(tls_fake.cli.ca_file[0] != 0);
   struct bot b;
   CHECK(bot_start(&b, "tls"));
   WAIT_FOR(b.readies && b.guild_ok, 10000);
