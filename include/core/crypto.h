@@ -10,6 +10,8 @@
 int crypto_random(void *buf, size_t n);
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void crypto_hex(const void *in, size_t n, char *out);
+/* The value of one hex digit (either case), or -1. */
+int crypto_hex_digit(char c);
 /* Parses exactly 2n hex digits into n bytes; 0 or -1. */
 int crypto_unhex(const char *hex, void *out, size_t n);
 void crypto_sha256(const void *in, size_t n, uint8_t out[32]);

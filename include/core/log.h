@@ -13,6 +13,8 @@ enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR };
 int log_level_parse(const char *s);
 const char *log_level_name(enum log_level l);
 
+/* 1 when a line at level l would be written: lets a hot path skip building it. */
+int log_enabled(enum log_level l);
 /* Opens <dir>/astra.log for appending (creating dir). dir NULL: stderr only. 0 or -1. */
 int log_open(const char *dir, enum log_level min);
 /* Reopens the log file (SIGHUP, after logrotate moved it). */

@@ -44,6 +44,9 @@ int net_init(uv_loop_t *loop, const char *ua, const char *ca_file);
  * request (unsupported method, no URL). */
 struct net_call *net_send(const struct net_request *req, net_done_fn cb, void *arg);
 void net_cancel(struct net_call *call);
+/* 1 when a curl error means the request may never have reached the server or its answer
+ * was lost (worth another attempt for an idempotent call); shared with the Discord client. */
+int net_transient(int curl_error);
 /* Calls in flight (including those waiting to retry). */
 unsigned net_pending(void);
 /* Cancels everything and releases curl; the loop's handles close. */

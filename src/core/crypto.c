@@ -44,7 +44,7 @@ void crypto_hex(const void *in, size_t n, char *out) {
   out[2 * n] = '\0';
 }
 
-static int hex_value(char c) {
+int crypto_hex_digit(char c) {
   if (c >= '0' && c <= '9')
     return c - '0';
   if (c >= 'a' && c <= 'f')
@@ -60,12 +60,12 @@ int crypto_unhex(const char *hex, void *out, size_t n) {
     return -1;
   /* Validate the whole string before writing, so a failure leaves out untouched. */
   for (size_t i = 0; i < 2 * n; i++)
-    if (hex_value(hex[i]) < 0)
+    if (crypto_hex_digit(hex[i]) < 0)
       return -1;
   if (hex[2 * n] != '\0')
     return -1;
   for (size_t i = 0; i < n; i++)
-    p[i] = (unsigned char)(hex_value(hex[2 * i]) << 4 | hex_value(hex[2 * i + 1]));
+    p[i] = (unsigned char)(crypto_hex_digit(hex[2 * i]) << 4 | crypto_hex_digit(hex[2 * i + 1]));
   return 0;
 }
 

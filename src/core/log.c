@@ -571,6 +571,8 @@ static void vlog(enum log_level l, const char *module, const char *reqid, const 
   free(big);
 }
 
+int log_enabled(enum log_level l) { return (int)l >= atomic_load(&log_min); }
+
 void log_vmsg(enum log_level l, const char *module, const char *reqid, const char *fmt,
               va_list ap) {
   vlog(l, module, reqid, NULL, fmt, ap);

@@ -191,9 +191,11 @@ void ix_done(struct ix *ix) {
 struct ix_call {
   struct ix *ix;
   int kind; /* CB_* for callbacks, 0 for webhook edits and follow-ups */
+  json_t *resend; /* a type 4/7 callback's message, sent again as an edit after 40060 */
 };
 
 static void send_queued(struct ix *ix);
+static int answer(struct ix *ix, json_t *msg, int update);
 
 static void on_sent(const struct rest_result *r, void *arg) {
   struct ix_call *call = arg;
@@ -211,10 +213,16 @@ static void on_sent(const struct rest_result *r, void *arg) {
     json_decref(ix->queued_msg);
     ix->queued_msg = NULL;
   } else if (r->code == 40060) {
-    /* someone (a previous run, a retry) already acknowledged it: edit from now on */
+    /* someone (a previous run, a retry) already acknowledged it: edit from now on, starting
+     * with the answer this callback carried */
     ix->state = IX_DEFERRED;
     if (!ix->defer_type)
       ix->defer_type = ix->type == IX_COMPONENT ? CB_DEFER_UPDATE : CB_DEFER;
+    if (call->resend) {
+      json_t *msg = call->resend;
+      call->resend = NULL;
+      answer(ix, msg, call->kind == CB_UPDATE);
+    }
     send_queued(ix);
   } else {
     log_warn("discord", "interaction %s answer failed: HTTP %ld code %d %s", ix->id,
@@ -222,21 +230,27 @@ static void on_sent(const struct rest_result *r, void *arg) {
     if (ix->state == IX_DEFERRING)
       ix->state = IX_NEW;
   }
+  json_decref(call->resend);
   free(call);
   maybe_free(ix);
 }
 
-static int post(struct ix *ix, const char *method, const char *path, json_t *body, int kind) {
+/* body and resend are stolen. */
+static int post(struct ix *ix, const char *method, const char *path, json_t *body, int kind,
+                json_t *resend) {
   struct ix_call *call = calloc(1, sizeof *call);
   if (!call) {
     json_decref(body);
+    json_decref(resend);
     return -1;
   }
   call->ix = ix;
   call->kind = kind;
+  call->resend = resend;
   ix->pending++;
   if (!rest_request(ix->rest, method, path, body, 0, on_sent, call)) {
     ix->pending--;
+    json_decref(call->resend);
     free(call);
     return -1;
   }
@@ -246,23 +260,27 @@ static int post(struct ix *ix, const char *method, const char *path, json_t *bod
 /* A callback (the first answer). Its limits depend on the interaction's type, which the
  * route alone cannot tell, so they are checked here before rest sees the body. */
 static int callback(struct ix *ix, int type, json_t *data) {
+  /* a message answer is kept until Discord accepts it: after 40060 it becomes an edit */
+  json_t *resend =
+      (type == CB_MESSAGE || type == CB_UPDATE) && data ? json_deep_copy(data) : NULL;
   json_t *body = json_pack("{s:i, s:o?}", "type", type, "data", data);
   char why[160];
   int component = ix->type == IX_COMPONENT ? 1 : ix->type == IX_MODAL ? 2 : 0;
   if (limits_check_callback(body, component, why, sizeof why) != 0) {
     log_error("discord", "interaction answer refused (our bug): %s", why);
     json_decref(body);
+    json_decref(resend);
     return -1;
   }
   char path[256];
   snprintf(path, sizeof path, "/interactions/%s/%s/callback", ix->id, ix->token);
-  return post(ix, "POST", path, body, type);
+  return post(ix, "POST", path, body, type, resend);
 }
 
 static int edit_original(struct ix *ix, json_t *msg) {
   char path[256];
   snprintf(path, sizeof path, "/webhooks/%s/%s/messages/@original", ix->app_id, ix->token);
-  return post(ix, "PATCH", path, msg, 0);
+  return post(ix, "PATCH", path, msg, 0, NULL);
 }
 
 static void set_ephemeral(struct ix *ix, json_t *msg) {
@@ -271,8 +289,6 @@ static void set_ephemeral(struct ix *ix, json_t *msg) {
     json_object_set_new(msg, "flags", json_integer(f | FLAG_EPHEMERAL));
   }
 }
-
-static int answer(struct ix *ix, json_t *msg, int update);
 
 static void send_queued(struct ix *ix) {
   if (!ix->queued_msg)
@@ -358,7 +374,7 @@ int ix_followup(struct ix *ix, json_t *msg) {
   set_ephemeral(ix, msg);
   char path[256];
   snprintf(path, sizeof path, "/webhooks/%s/%s", ix->app_id, ix->token);
-  return post(ix, "POST", path, msg, 0);
+  return post(ix, "POST", path, msg, 0, NULL);
 }
 
 int ix_reply_text(struct ix *ix, const char *text) {

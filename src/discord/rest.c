@@ -923,23 +923,6 @@ static int may_retry_error(const struct rest_call *call) {
   return call->retry_safe && !call->interaction && call->nerr < MAX_ERROR_RETRIES;
 }
 
-static int transient(int curl_error) {
-  switch (curl_error) {
-  case CURLE_COULDNT_RESOLVE_HOST:
-  case CURLE_COULDNT_CONNECT:
-  case CURLE_OPERATION_TIMEDOUT:
-  case CURLE_SSL_CONNECT_ERROR:
-  case CURLE_SEND_ERROR:
-  case CURLE_RECV_ERROR:
-  case CURLE_GOT_NOTHING:
-  case CURLE_PARTIAL_FILE:
-  case CURLE_HTTP2:
-  case CURLE_HTTP2_STREAM:
-    return 1;
-  default:
-    return 0;
-  }
-}
 
 /* Exponential backoff with jitter: half the step fixed, half random, so that many calls
  * failing together spread out but none retries at once. */
@@ -1023,7 +1006,7 @@ static void on_net_done(const struct net_response *r, void *arg) {
   bucket_maybe_free(c, counted);
 
   if (r->error) {
-    if (transient(r->error) && may_retry_error(call)) {
+    if (net_transient(r->error) && may_retry_error(call)) {
       call->nerr++;
       requeue(c, call, now + backoff_ms(call->nerr));
     } else {

@@ -573,19 +573,22 @@ static void completed_cb(void *cls, struct MHD_Connection *connection, void **co
   if (c->abort_fn) /* the handler still holds this request: tell it to let go */
     c->abort_fn(&c->req, c->abort_arg);
   susp_remove(c);
-  double ms = (double)(uv_hrtime() - c->start_ns) / 1e6;
-  char status[8], bytes[24], dur[24];
-  snprintf(status, sizeof status, "%u", c->rep.status);
-  snprintf(bytes, sizeof bytes, "%zu", c->bytes_out);
-  snprintf(dur, sizeof dur, "%.2f", ms);
-  const char *method = c->req.method ? http_method_name(c->req.method) : "?";
-  const char *kv[] = {"server", s->cfg.name, "method", method, "path", c->req.path,
-                      "status", status, "bytes", bytes, "ms", dur, NULL};
-  log_fields(c->rep.status >= 500 || toe != MHD_REQUEST_TERMINATED_COMPLETED_OK ? LOG_WARN
-                                                                               : LOG_INFO,
-             "access", c->req.reqid, kv, "%s %s %u %zuB %.2fms%s", method, c->req.path,
-             c->rep.status, c->bytes_out, ms,
-             toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+  enum log_level lvl = c->rep.status >= 500 || toe != MHD_REQUEST_TERMINATED_COMPLETED_OK
+                           ? LOG_WARN
+                           : LOG_INFO;
+  if (log_enabled(lvl)) { /* the access line is the hot path's only formatting: skip it early */
+    double ms = (double)(uv_hrtime() - c->start_ns) / 1e6;
+    char status[8], bytes[24], dur[24];
+    snprintf(status, sizeof status, "%u", c->rep.status);
+    snprintf(bytes, sizeof bytes, "%zu", c->bytes_out);
+    snprintf(dur, sizeof dur, "%.2f", ms);
+    const char *method = c->req.method ? http_method_name(c->req.method) : "?";
+    const char *kv[] = {"server", s->cfg.name, "method", method, "path", c->req.path,
+                        "status", status, "bytes", bytes, "ms", dur, NULL};
+    log_fields(lvl, "access", c->req.reqid, kv, "%s %s %u %zuB %.2fms%s", method, c->req.path,
+               c->rep.status, c->bytes_out, ms,
+               toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+  }
   json_decref(c->req.json);
   http_reply_reset(&c->rep);
   free((char *)c->req.remote_ip);

@@ -3,6 +3,8 @@
  * the table meaningful (first match wins). */
 #include "http/router.h"
 
+#include "core/crypto.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -113,16 +115,6 @@ enum router_result router_match(const struct http_route *routes, size_t n, unsig
   return ROUTER_NOT_FOUND;
 }
 
-static int hexval(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 int router_decode_path(const char *raw, size_t raw_len, char *out, size_t outlen) {
   size_t o = 0;
   if (raw_len == 0 || raw[0] != '/')
@@ -132,7 +124,7 @@ int router_decode_path(const char *raw, size_t raw_len, char *out, size_t outlen
     if (c == '%') {
       if (i + 2 >= raw_len)
         return -1;
-      int hi = hexval(raw[i + 1]), lo = hexval(raw[i + 2]);
+      int hi = crypto_hex_digit(raw[i + 1]), lo = crypto_hex_digit(raw[i + 2]);
       if (hi < 0 || lo < 0)
         return -1;
       c = (unsigned char)(hi * 16 + lo);

@@ -501,8 +501,8 @@ static void finish(struct net_call *c, CURLcode result, long status) {
 
 /* Errors where the request may never have reached the server or the answer got lost on
  * the way: worth another attempt if the call is idempotent. */
-static int transient(CURLcode rc) {
-  switch (rc) {
+int net_transient(int curl_error) {
+  switch ((CURLcode)curl_error) {
   case CURLE_COULDNT_RESOLVE_HOST:
   case CURLE_COULDNT_RESOLVE_PROXY:
   case CURLE_COULDNT_CONNECT:
@@ -609,7 +609,7 @@ static int schedule_retry(struct net_call *c, uint64_t delay_ms) {
 static void attempt_done(struct net_call *c, CURLcode result, long status) {
   int retryable;
   if (result != CURLE_OK)
-    retryable = transient(result) && !c->resp_too_big && !c->hdrs_too_big;
+    retryable = net_transient(result) && !c->resp_too_big && !c->hdrs_too_big;
   else
     retryable = status == 429 || (status >= 500 && status <= 599);
   if (retryable && c->idempotent && c->attempts <= c->max_retries &&
