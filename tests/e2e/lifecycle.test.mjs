@@ -59,6 +59,10 @@ test('SIGTERM: stops accepting, lets the request in flight finish, exits 0', asy
   sock.on('data', (c) => { resp += c; });
   const closed = new Promise((r) => sock.on('close', r));
   sock.write(`PUT /api/log-level HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ADMIN_TOKEN}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body.slice(0, 5)}`);
+  // a keep-alive connection opened (and used once) before the signal
+  const ka = net.connect(d.portalPort, '127.0.0.1');
+  await new Promise((r) => ka.on('connect', r));
+  await new Promise((r) => { ka.once('data', r); ka.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n'); });
   await sleep(200);
   d.proc.kill('SIGTERM');
   // New connections are refused once it stops accepting.
@@ -68,6 +72,15 @@ test('SIGTERM: stops accepting, lets the request in flight finish, exits 0', asy
     s.on('connect', () => { s.destroy(); res(false); });
   }), { timeout: 3000, what: 'listener closed' });
   assert(!d.exited, 'still running while a request is in flight');
+  // an already-open keep-alive connection can still ask: the daemon says it is stopping
+  const health = await new Promise((resolve, reject) => {
+    ka.once('data', (c) => resolve(String(c)));
+    ka.once('error', reject);
+    ka.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
+  });
+  match(health, /^HTTP\/1\.1 503/);
+  match(health, /"status":"stopping"/);
+  ka.destroy();
   sock.write(body.slice(5));
   await closed;
   match(resp, /^HTTP\/1\.1 200/);

@@ -228,3 +228,22 @@ test('DISCORD_TOKEN: the platform store is created on first start and kept runni
     await w.fake.close();
   }
 });
+
+test('a token already used by another instance is refused for a second one', async () => {
+  const w = await world();
+  const dir = tmpDir();
+  const seller = instanceRecord({ app: w.apps[0], name: 'Vendedor' });
+  seedInstances(path.join(dir, 'data'), [seller]);
+  // the operator configures the same bot as the platform's own store
+  const d = await startDaemon({ dir, env: daemonEnv(w.fake, { DISCORD_TOKEN: w.apps[0].token }) });
+  try {
+    await waitStatus(d, seller.id, 'online');
+    const all = await instances(d);
+    eq(Object.keys(all).length, 1, 'no second instance with the same token');
+    match(d.logText(), /used by another instance/);
+    w.fake.assertNoViolations();
+  } finally {
+    eq((await d.stop()).code, 0);
+    await w.fake.close();
+  }
+});

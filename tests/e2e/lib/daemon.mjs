@@ -12,6 +12,22 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const BINARY = process.env.ASTRAD_BINARY || path.join(ROOT, 'build/astrad');
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
+// Two distinct free ports: both sockets stay bound until both numbers are known, so the
+// kernel cannot hand the same port out twice.
+export async function freePorts(n = 2) {
+  const servers = [];
+  for (let i = 0; i < n; i++) {
+    servers.push(await new Promise((resolve, reject) => {
+      const s = net.createServer();
+      s.on('error', reject);
+      s.listen(0, '127.0.0.1', () => resolve(s));
+    }));
+  }
+  const ports = servers.map((s) => s.address().port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
 export function freePort() {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
@@ -51,8 +67,9 @@ export class Daemon {
   }
 
   async start({ waitHealthy = true } = {}) {
-    this.portalPort = this.opts.portalPort || await freePort();
-    this.adminPort = this.opts.adminPort || await freePort();
+    const [p1, p2] = await freePorts(2);
+    this.portalPort = this.opts.portalPort || p1;
+    this.adminPort = this.opts.adminPort || p2;
     const env = {
       PATH: process.env.PATH,
       ASAN_OPTIONS: process.env.ASAN_OPTIONS || 'detect_leaks=1',
