@@ -56,5 +56,8 @@ const q = (p) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length)
 console.log(`interactions: ${lat.length} answered, ${errors} unanswered, ${(lat.length / elapsed).toFixed(0)}/s achieved`);
 console.log(`latency ms: p50 ${q(50)}  p90 ${q(90)}  p99 ${q(99)}  max ${lat[lat.length - 1].toFixed(2)}`);
 console.log(`violations: ${fake.violations.length}`);
+const st = await (await d.adminFetch('/api/status')).json();
+const l = st.bots.interactionLatencyUs;
+console.log(`daemon side (INTERACTION_CREATE dispatched -> callback handed to REST), us: count ${l.count}  p50 ${l.p50}  p90 ${l.p90}  p99 ${l.p99}  max ${l.max}`);
 await d.stop();
 await fake.close();

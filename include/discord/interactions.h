@@ -75,4 +75,14 @@ int ix_reply_text(struct ix *ix, const char *text);
 /* Interactions in flight (answered or not, not yet done). */
 unsigned ix_inflight(void);
 
+/* How long the daemon takes from an INTERACTION_CREATE reaching ix_dispatch to its first
+ * answer (callback or deferral) being handed to the REST client: the daemon's own share of
+ * Discord's 3 s, for /api/status and the benchmark. Percentiles come from a histogram with
+ * 50 us bins up to 50 ms (later answers count in the last bin). */
+struct ix_latency {
+  unsigned long long count;
+  unsigned p50_us, p90_us, p99_us, max_us;
+};
+void ix_latency_stats(struct ix_latency *out);
+
 #endif

@@ -36,6 +36,11 @@ void runtime_shutdown(void (*done)(void *arg), void *arg);
 /* Reconciles one instance with its record (after a transaction changed it): starts, stops,
  * or restarts it when its token changed. Unknown or deleted ids stop what runs. */
 void runtime_apply(const char *instance_id);
+/* Sets desiredState ("running" | "stopped") in the instance record; once durable, reconciles
+ * and calls done(0, arg) (or done(-1, arg) when the store failed). -1 at once (done not
+ * called) when the instance does not exist or is deleted. For the admin and portal APIs. */
+int runtime_set_desired(const char *instance_id, const char *desired,
+                        void (*done)(int status, void *arg), void *arg);
 /* Stops and starts again (keeps desiredState). */
 void runtime_restart(const char *instance_id);
 void runtime_info(const char *instance_id, struct rt_info *out);

@@ -63,6 +63,12 @@ enum http_result admin_get_api_status(struct http_request *req, struct http_repl
     json_object_set_new(bots, rt_status_name((enum rt_status)st), json_integer(counts[st]));
   json_object_set_new(bots, "gatewaySessions", json_integer(gw_sessions()));
   json_object_set_new(bots, "interactionsInFlight", json_integer(ix_inflight()));
+  struct ix_latency lat;
+  ix_latency_stats(&lat);
+  json_object_set_new(bots, "interactionLatencyUs",
+                      json_pack("{s:I, s:i, s:i, s:i, s:i}", "count", (json_int_t)lat.count,
+                                "p50", lat.p50_us, "p90", lat.p90_us, "p99", lat.p99_us, "max",
+                                lat.max_us));
   json_object_set_new(j, "bots", bots);
   json_object_set_new(
       j, "http",

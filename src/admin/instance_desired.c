@@ -21,49 +21,36 @@ static void on_abort(struct http_request *req, void *arg) {
   ((struct pending *)arg)->aborted = 1;
 }
 
-static void on_durable(int status, void *arg) {
+static void on_done(int status, void *arg) {
   struct pending *p = arg;
-  if (status == 0)
-    runtime_apply(p->id);
   if (!p->aborted) {
     struct http_reply *rep = http_reply_of(p->req);
     if (status != 0)
       http_reply_error(p->req, rep, ERR_STORE_FAILED, NULL, NULL);
     else
-      http_reply_json(rep, 200, admin_instance_json(p->id, store_get(astra.store, STORE_INSTANCES, NULL, p->id)));
+      http_reply_json(rep, 200,
+                      admin_instance_json(p->id, store_get(astra.store, STORE_INSTANCES, NULL, p->id)));
     http_resume(p->req);
   }
   free(p);
 }
 
 enum http_result admin_set_desired(struct http_request *req, struct http_reply *rep,
-                                    const char *desired) {
+                                   const char *desired) {
   const char *id = req->params[0];
-  const json_t *rec = store_get(astra.store, STORE_INSTANCES, NULL, id);
-  if (!rec || json_object_get(rec, "deletedAt")) {
-    http_reply_error(req, rep, ERR_NOT_FOUND, NULL, NULL);
-    return HTTP_DONE;
-  }
-  json_t *copy = json_deep_copy(rec);
-  json_object_set_new(copy, "desiredState", json_string(desired));
   struct pending *p = calloc(1, sizeof *p);
   if (!p) {
-    json_decref(copy);
     http_reply_error(req, rep, ERR_INTERNAL, NULL, NULL);
     return HTTP_DONE;
   }
   p->req = req;
   snprintf(p->id, sizeof p->id, "%s", id);
-  http_on_abort(req, on_abort, p);
-  struct store_txn *t = store_begin(astra.store);
-  store_put(t, STORE_INSTANCES, NULL, id, copy);
-  if (store_commit(t, on_durable, p) != 0) {
+  if (runtime_set_desired(id, desired, on_done, p) != 0) {
     free(p);
-    http_on_abort(req, NULL, NULL);
-    http_reply_error(req, rep, ERR_STORE_FAILED, NULL, NULL);
+    http_reply_error(req, rep, ERR_NOT_FOUND, NULL, NULL);
     return HTTP_DONE;
   }
+  http_on_abort(req, on_abort, p);
   http_log(req, LOG_INFO, "operator set instance %s to %s", id, desired);
   return HTTP_SUSPEND;
 }
-

@@ -8,6 +8,7 @@
  * once the handler called ix_done and no answer is in flight. */
 #include "discord/interactions.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,11 +50,48 @@ struct ix {
   json_t *queued_msg;
   int queued_update;
   void (*release)(void *ctx);
+  uint64_t start_ns; /* when ix_dispatch got it */
+  int timed;         /* its first answer has been counted */
 };
 
 static unsigned inflight;
 
 unsigned ix_inflight(void) { return inflight; }
+
+/* ---- the latency histogram ---- */
+
+#define LAT_BIN_US 50
+#define LAT_BINS 1000 /* 50 ms */
+static unsigned long long lat_bins[LAT_BINS + 1];
+static unsigned long long lat_count;
+static unsigned lat_max_us;
+
+static void lat_record(uint64_t start_ns) {
+  uint64_t us = (uv_hrtime() - start_ns) / 1000u;
+  size_t bin = us / LAT_BIN_US;
+  lat_bins[bin < LAT_BINS ? bin : LAT_BINS]++;
+  lat_count++;
+  if (us > lat_max_us)
+    lat_max_us = (unsigned)(us > UINT32_MAX ? UINT32_MAX : us);
+}
+
+static unsigned lat_quantile(double q) {
+  unsigned long long want = (unsigned long long)(q * (double)lat_count), seen = 0;
+  for (size_t b = 0; b <= LAT_BINS; b++) {
+    seen += lat_bins[b];
+    if (seen > want)
+      return (unsigned)((b + 1) * LAT_BIN_US); /* the bin's upper edge: never flattering */
+  }
+  return lat_max_us;
+}
+
+void ix_latency_stats(struct ix_latency *out) {
+  out->count = lat_count;
+  out->p50_us = lat_count ? lat_quantile(0.50) : 0;
+  out->p90_us = lat_count ? lat_quantile(0.90) : 0;
+  out->p99_us = lat_count ? lat_quantile(0.99) : 0;
+  out->max_us = lat_max_us;
+}
 
 /* ---- accessors ---- */
 
@@ -274,7 +312,12 @@ static int callback(struct ix *ix, int type, json_t *data) {
   }
   char path[256];
   snprintf(path, sizeof path, "/interactions/%s/%s/callback", ix->id, ix->token);
-  return post(ix, "POST", path, body, type, resend);
+  int rc = post(ix, "POST", path, body, type, resend);
+  if (rc == 0 && !ix->timed) {
+    ix->timed = 1;
+    lat_record(ix->start_ns);
+  }
+  return rc;
 }
 
 static int edit_original(struct ix *ix, json_t *msg) {
@@ -416,6 +459,7 @@ int ix_dispatch(const struct ix_route *routes, size_t nroutes, struct rest_clien
   struct ix *ix = calloc(1, sizeof *ix);
   if (!ix)
     return 0;
+  ix->start_ns = uv_hrtime();
   ix->release = release;
   ix->raw = json_deep_copy(interaction);
   ix->rest = rest;

@@ -307,6 +307,43 @@ void runtime_apply(const char *id) {
   start(in, rec);
 }
 
+struct desired_change {
+  char id[40];
+  void (*done)(int, void *);
+  void *arg;
+};
+
+static void on_desired_durable(int status, void *arg) {
+  struct desired_change *c = arg;
+  if (status == 0)
+    runtime_apply(c->id);
+  if (c->done)
+    c->done(status == 0 ? 0 : -1, c->arg);
+  free(c);
+}
+
+int runtime_set_desired(const char *id, const char *desired, void (*done)(int, void *),
+                        void *arg) {
+  const json_t *rec = store_get(astra.store, STORE_INSTANCES, NULL, id);
+  struct desired_change *c = calloc(1, sizeof *c);
+  if (!rec || json_object_get(rec, "deletedAt") || !c) {
+    free(c);
+    return -1;
+  }
+  json_t *copy = json_deep_copy(rec);
+  json_object_set_new(copy, "desiredState", json_string(desired));
+  snprintf(c->id, sizeof c->id, "%s", id);
+  c->done = done;
+  c->arg = arg;
+  struct store_txn *t = store_begin(astra.store);
+  store_put(t, STORE_INSTANCES, NULL, id, copy);
+  if (store_commit(t, on_desired_durable, c) != 0) {
+    free(c);
+    return -1;
+  }
+  return 0;
+}
+
 void runtime_restart(const char *id) {
   struct rt_instance *in = instance_get(id, 0);
   if (in) {

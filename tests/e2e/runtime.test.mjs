@@ -75,6 +75,10 @@ test('a seeded instance comes online; /vincular refuses a wrong key and links wi
     res = await ix.response;
     match(res.data.content, /vinculada/);
     eq((await instances(d))[rec.id].guildId, w.guild.id, 'linked');
+    // operators see how fast the daemon answers
+    const lat = (await (await d.adminFetch('/api/status')).json()).bots.interactionLatencyUs;
+    eq(lat.count, 2, 'two interactions answered');
+    assert(lat.p50 > 0 && lat.p99 >= lat.p50 && lat.p99 < 2000000, `latency ${JSON.stringify(lat)}`);
     w.fake.assertNoViolations();
   } finally {
     eq((await d.stop()).code, 0);
