@@ -4,12 +4,31 @@
 
 #include "core/app.h"
 #include "core/config.h"
+#include "portal/auth.h"
 #include "portal/portal.h"
 #include "servers.h"
 
 const struct http_route portal_routes[] = {
     /* methods   pattern    handler             body cap  flags */
     {HTTP_GET, "/health", portal_get_health, 0, ROUTE_PUBLIC},
+    {HTTP_POST, "/api/auth/signup", portal_post_auth_signup, 4096, ROUTE_JSON | ROUTE_PUBLIC},
+    {HTTP_POST, "/api/auth/login", portal_post_auth_login, 4096, ROUTE_JSON | ROUTE_PUBLIC},
+    {HTTP_POST, "/api/auth/logout", portal_post_auth_logout, 256, ROUTE_JSON},
+    {HTTP_POST, "/api/auth/password", portal_post_auth_password, 4096, ROUTE_JSON},
+    {HTTP_GET, "/api/auth/discord", portal_get_auth_discord, 0, ROUTE_PUBLIC},
+    {HTTP_GET, "/api/auth/discord/callback", portal_get_auth_discord_callback, 0, ROUTE_PUBLIC},
+    {HTTP_GET, "/api/me", portal_get_me, 0, ROUTE_JSON},
+    /* instances: src/portal/ files with "instances" in their name */
+    {HTTP_GET, "/api/instances", portal_get_instances, 0, 0},
+    {HTTP_POST, "/api/instances", portal_post_instances, 1024, ROUTE_JSON},
+    {HTTP_GET, "/api/instances/:id", portal_get_instances_ID, 0, 0},
+    {HTTP_PATCH, "/api/instances/:id", portal_patch_instances_ID, 4096, ROUTE_JSON},
+    {HTTP_DELETE, "/api/instances/:id", portal_delete_instances_ID, 1024, ROUTE_JSON},
+    {HTTP_PUT, "/api/instances/:id/token", portal_put_instances_ID_token, 1024, ROUTE_JSON},
+    {HTTP_POST, "/api/instances/:id/api-key", portal_post_instances_ID_api_key, 0, 0},
+    {HTTP_POST, "/api/instances/:id/start", portal_post_instances_ID_start, 0, 0},
+    {HTTP_POST, "/api/instances/:id/stop", portal_post_instances_ID_stop, 0, 0},
+    {HTTP_POST, "/api/instances/:id/restart", portal_post_instances_ID_restart, 0, 0},
 };
 const size_t portal_nroutes = sizeof portal_routes / sizeof portal_routes[0];
 
@@ -22,6 +41,8 @@ const struct static_mount portal_mounts[] = {
 const size_t portal_nmounts = sizeof portal_mounts / sizeof portal_mounts[0];
 
 int portal_server_start(const struct static_site *site, char *err, size_t errlen) {
+  if (portal_auth_init(err, errlen) != 0)
+    return -1;
   struct http_server_config cfg = {
       .name = "portal",
       .host = astra.cfg->portal_host,
@@ -29,7 +50,7 @@ int portal_server_start(const struct static_site *site, char *err, size_t errlen
       .routes = portal_routes,
       .nroutes = portal_nroutes,
       .site = site,
-      .authorize = NULL,
+      .authorize = portal_authorize,
       .locale = astra.cfg->locale,
       .connection_limit = 4096,
   };

@@ -4,7 +4,8 @@
 #     npm packages the tests use;
 #  2. builds astrad and the unit tests twice: gcc -O2 (build/) and clang with ASan+UBSan
 #     (build-asan/);
-#  3. runs the unit tests, then the end-to-end tests against the real binary, for each build;
+#  3. runs the unit tests, then the end-to-end and browser tests against the real binary, for
+#     each build;
 #  4. checks the container files (docker-compose config; image-check when ../shared is there).
 # Every step prints TAP-like "ok - ..." / "not ok - ..." lines; the last line is the total:
 # "N passed, N failed". Exit status 1 when anything failed.
@@ -72,6 +73,9 @@ for variant in plain asan; do
   done
   if [ -f tests/e2e/run.mjs ]; then
     step "e2e/$variant" node tests/e2e/run.mjs --binary "$ROOT/$bdir/astrad"
+  fi
+  if [ -f tests/browser/run.mjs ]; then
+    step "browser/$variant" node tests/browser/run.mjs --binary "$ROOT/$bdir/astrad"
   fi
 done
 

@@ -34,7 +34,41 @@
     "Data could not be written. Nothing was changed; tell the operator.")                   \
   X(ERR_CONFLICT, 1017, 409, "Conflito com o estado atual.", "Conflict with current state.") \
   X(ERR_BAD_QUERY, 1018, 400, "Parâmetro de consulta inválido.", "Invalid query parameter.") \
-  X(ERR_BAD_REQUEST, 1019, 400, "Requisição inválida.", "Bad request.")
+  X(ERR_BAD_REQUEST, 1019, 400, "Requisição inválida.", "Bad request.")                     \
+  /* portal accounts (src/portal/auth.c and the auth endpoints) */                          \
+  X(ERR_EMAIL_TAKEN, 1100, 409,                                                             \
+    "Já existe uma conta com este e-mail. Entre ou use outro e-mail.",                     \
+    "An account with this email already exists. Log in or use another email.")             \
+  X(ERR_BAD_CREDENTIALS, 1101, 401, "E-mail ou senha incorretos.",                          \
+    "Wrong email or password.")                                                             \
+  X(ERR_SESSION_EXPIRED, 1102, 401, "Sua sessão expirou ou foi encerrada. Entre novamente.", \
+    "Your session expired or was ended. Log in again.")                                     \
+  X(ERR_CSRF, 1103, 403, "Token de segurança (CSRF) ausente ou inválido. Recarregue a página.", \
+    "Missing or invalid security (CSRF) token. Reload the page.")                           \
+  X(ERR_BAD_EMAIL, 1104, 400, "Informe um e-mail válido.", "Enter a valid email address.")  \
+  X(ERR_BAD_PASSWORD, 1105, 400, "A senha deve ter de 8 a 128 caracteres.",                 \
+    "The password must have 8 to 128 characters.")                                          \
+  X(ERR_WRONG_PASSWORD, 1106, 400, "A senha atual está incorreta.",                         \
+    "The current password is wrong.")                                                      \
+  X(ERR_DISCORD_NOT_CONFIGURED, 1107, 503,                                                  \
+    "O login com Discord não está configurado neste servidor.",                            \
+    "Discord login is not configured on this server.")                                      \
+  X(ERR_OAUTH_STATE, 1108, 400,                                                             \
+    "O login com Discord expirou ou não foi iniciado aqui. Tente novamente.",              \
+    "The Discord login expired or was not started here. Try again.")                        \
+  X(ERR_OAUTH_DENIED, 1109, 400, "A autorização no Discord foi cancelada.",                 \
+    "The authorization on Discord was cancelled.")                                          \
+  X(ERR_DISCORD_FAILED, 1110, 502,                                                          \
+    "Não foi possível confirmar sua conta com o Discord. Tente novamente.",                \
+    "Your account could not be confirmed with Discord. Try again.")                         \
+  X(ERR_DISCORD_ALREADY_LINKED, 1111, 409,                                                  \
+    "Esta conta do Discord já está vinculada a outro usuário do Astra.",                   \
+    "This Discord account is already linked to another Astra user.")                       \
+  X(ERR_DISCORD_EMAIL_TAKEN, 1112, 409,                                                     \
+    "Já existe uma conta com o e-mail deste Discord. Entre com e-mail e senha e vincule o "  \
+    "Discord na sua conta.",                                                                \
+    "An account with this Discord's email already exists. Log in with email and password "  \
+    "and link Discord from your account.")
 
 enum err_id {
 #define ERR_ENUM_(id, code, status, pt, en) id,

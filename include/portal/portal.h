@@ -8,4 +8,22 @@
 
 enum http_result portal_get_health(struct http_request *req, struct http_reply *rep);
 
+/* Instances (src/portal/ files with "instances" in their name). */
+enum http_result portal_get_instances(struct http_request *req, struct http_reply *rep);
+enum http_result portal_post_instances(struct http_request *req, struct http_reply *rep);
+enum http_result portal_get_instances_ID(struct http_request *req, struct http_reply *rep);
+enum http_result portal_patch_instances_ID(struct http_request *req, struct http_reply *rep);
+enum http_result portal_delete_instances_ID(struct http_request *req, struct http_reply *rep);
+enum http_result portal_put_instances_ID_token(struct http_request *req, struct http_reply *rep);
+enum http_result portal_post_instances_ID_api_key(struct http_request *req,
+                                                  struct http_reply *rep);
+enum http_result portal_post_instances_ID_start(struct http_request *req,
+                                                struct http_reply *rep);
+enum http_result portal_post_instances_ID_stop(struct http_request *req, struct http_reply *rep);
+enum http_result portal_post_instances_ID_restart(struct http_request *req,
+                                                  struct http_reply *rep);
+/* Shared by start and stop (src/portal/instance_action.c). */
+enum http_result portal_instance_set_desired(struct http_request *req, struct http_reply *rep,
+                                             const char *desired);
+
 #endif

@@ -1,9 +1,10 @@
 /* Small crypto helpers on OpenSSL's libcrypto and libuuid: random bytes, hex, SHA-256,
  * HMAC-SHA256, constant-time comparison, base64, AES-256-GCM sealing of secrets at rest
- * (bot tokens, stock keys) and UUID v4 record ids. */
+ * (bot tokens, stock keys), scrypt password hashes and UUID v4 record ids. */
 #include "core/crypto.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -291,4 +292,104 @@ done:
     plain = NULL;
   }
   return plain;
+}
+
+/* ---- scrypt password hashes ----
+ * "scrypt$<log2 N>$<r>$<p>$<salt b64>$<hash b64>". The parameters travel with the hash so
+ * that raising the cost later only changes what new hashes get. */
+
+#define PW_LOG_N 15
+#define PW_R 8
+#define PW_P 1
+#define PW_SALT_LEN 16
+#define PW_KEY_LEN 32
+/* What verify accepts from a stored string: generous for future costs, but bounded so that
+ * a damaged or planted record cannot make one check eat gigabytes or minutes. */
+#define PW_MAX_MEM (256ull << 20)
+
+static int pw_scrypt(const char *password, const unsigned char *salt, size_t saltlen,
+                     unsigned log_n, unsigned r, unsigned p, unsigned char *out, size_t outlen) {
+  uint64_t n = 1ull << log_n;
+  /* scrypt needs about 128 * r * (N + p + 2) bytes; OpenSSL refuses anything above maxmem
+   * (32 MiB by default, which N = 2^15, r = 8 just exceeds), so pass what we need. */
+  uint64_t need = 128ull * r * (n + p + 2);
+  return EVP_PBE_scrypt(password, strlen(password), salt, saltlen, n, r, p, need + (1u << 20),
+                        out, outlen) == 1
+             ? 0
+             : -1;
+}
+
+char *crypto_password_hash(const char *password) {
+  unsigned char salt[PW_SALT_LEN], key[PW_KEY_LEN];
+  char *salt64 = NULL, *key64 = NULL, *out = NULL;
+  if (!password || crypto_random(salt, sizeof salt) != 0)
+    return NULL;
+  if (pw_scrypt(password, salt, sizeof salt, PW_LOG_N, PW_R, PW_P, key, sizeof key) != 0)
+    goto done;
+  salt64 = crypto_b64_encode(salt, sizeof salt);
+  key64 = crypto_b64_encode(key, sizeof key);
+  if (!salt64 || !key64)
+    goto done;
+  size_t len = strlen(salt64) + strlen(key64) + 32;
+  out = malloc(len);
+  if (out)
+    snprintf(out, len, "scrypt$%d$%d$%d$%s$%s", PW_LOG_N, PW_R, PW_P, salt64, key64);
+done:
+  crypto_wipe(key, sizeof key);
+  free(salt64);
+  free(key64);
+  return out;
+}
+
+/* A decimal field of the stored string up to the next '$'; advances *s past it. */
+static int pw_field_uint(const char **s, unsigned max, unsigned *out) {
+  const char *p = *s;
+  unsigned v = 0;
+  if (*p < '0' || *p > '9')
+    return -1;
+  for (; *p >= '0' && *p <= '9'; p++) {
+    v = v * 10 + (unsigned)(*p - '0');
+    if (v > max)
+      return -1;
+  }
+  if (*p != '$')
+    return -1;
+  *s = p + 1;
+  *out = v;
+  return 0;
+}
+
+int crypto_password_verify(const char *password, const char *stored) {
+  if (!password || !stored || strncmp(stored, "scrypt$", 7) != 0)
+    return -1;
+  const char *p = stored + 7;
+  unsigned log_n, r, par;
+  if (pw_field_uint(&p, 24, &log_n) != 0 || pw_field_uint(&p, 64, &r) != 0 ||
+      pw_field_uint(&p, 16, &par) != 0)
+    return -1;
+  if (log_n < 1 || r < 1 || par < 1 || 128ull * r * ((1ull << log_n) + par + 2) > PW_MAX_MEM)
+    return -1;
+  const char *dollar = strchr(p, '$');
+  if (!dollar || dollar - p > 128)
+    return -1;
+  char salt64[129];
+  memcpy(salt64, p, (size_t)(dollar - p));
+  salt64[dollar - p] = '\0';
+  size_t saltlen = 0, keylen = 0;
+  unsigned char *salt = crypto_b64_decode(salt64, &saltlen);
+  unsigned char *want = crypto_b64_decode(dollar + 1, &keylen);
+  unsigned char got[64];
+  int rc = -1;
+  if (!salt || !want || saltlen < 8 || keylen < 16 || keylen > sizeof got)
+    goto done;
+  if (pw_scrypt(password, salt, saltlen, log_n, r, par, got, keylen) != 0)
+    goto done;
+  rc = crypto_equal(got, keylen, want, keylen);
+done:
+  crypto_wipe(got, sizeof got);
+  free(salt);
+  if (want)
+    crypto_wipe(want, keylen);
+  free(want);
+  return rc;
 }

@@ -19,6 +19,7 @@ import { Interactions } from './interactions.mjs';
 import { loadSpec } from './validate.mjs';
 import { makeCertificates } from './tls.mjs';
 import { handleControl } from './control.mjs';
+import { OAuth } from './oauth.mjs';
 
 export const DEFAULTS = {
   tls: false,
@@ -68,6 +69,7 @@ export class FakeDiscord {
     this.limiter = new RateLimiter(this.opts, (kind, message, req) =>
       this.violation(kind, message, { appId: req?.app?.id ?? null, method: req?.method, path: req?.path }));
     this.rest = new Rest(this, buildRoutes(this));
+    this.oauth = new OAuth(this);
     this.sockets = new Set();
     this.caFile = null;
   }
@@ -111,6 +113,14 @@ export class FakeDiscord {
     const url = new URL(req.url, this.httpBase || 'http://127.0.0.1');
     if (url.pathname.startsWith('/_control/')) return handleControl(this, req, res, url.pathname.slice('/_control/'.length));
     if (url.pathname.startsWith('/attachments/') && req.method === 'GET') return this.serveFile(url, res);
+    // OAuth2 (oauth.mjs): the consent stand-in, the token endpoint, and /users/@me with a
+    // user's Bearer token; bot-token requests to /users/@me stay with the REST pipeline.
+    if (this.oauth.handles(req, url)) {
+      return this.oauth.handle(req, res, url).catch((e) => {
+        console.error('# fake-discord: oauth request failed', e);
+        if (!res.headersSent) { res.writeHead(500); res.end(); }
+      });
+    }
     this.rest.handle(req, res, url).catch((e) => {
       console.error('# fake-discord: request failed', e);
       if (!res.headersSent) { res.writeHead(500); res.end(); }
@@ -221,6 +231,22 @@ export class FakeDiscord {
   createUser({ username = 'buyer', globalName = null } = {}) {
     return this.state.userJson(this.state.createUser({ username, globalName }).id);
   }
+
+  // The email Discord has for a user (sent by /users/@me with the email scope), and whether
+  // Discord verified it.
+  setUserEmail(userId, email, verified = true) {
+    const u = this.state.users.get(userId);
+    if (!u) throw new Error(`unknown user ${userId}`);
+    u.email = email;
+    u.verified = !!verified;
+  }
+
+  // ---- OAuth2 (oauth.mjs) ----
+
+  // An OAuth2 application: { clientId, clientSecret } for DISCORD_OAUTH_CLIENT_ID/SECRET.
+  createOAuthClient(args) { return this.oauth.createClient(args); }
+  // Who approves the consent screen at /oauth2/authorize (null: the user cancels).
+  oauthAs(userId) { this.oauth.as(userId); }
 
   setDmsClosed(userId, closed = true) {
     const u = this.state.users.get(userId);
