@@ -29,6 +29,48 @@ const struct http_route portal_routes[] = {
     {HTTP_POST, "/api/instances/:id/start", portal_post_instances_ID_start, 0, 0},
     {HTTP_POST, "/api/instances/:id/stop", portal_post_instances_ID_stop, 0, 0},
     {HTTP_POST, "/api/instances/:id/restart", portal_post_instances_ID_restart, 0, 0},
+    /* catalog: products, variations and DM templates */
+    {HTTP_GET, "/api/instances/:id/products", portal_get_instances_ID_products, 0, 0},
+    {HTTP_POST, "/api/instances/:id/products",
+     portal_post_instances_ID_products, 16384, ROUTE_JSON},
+    {HTTP_GET, "/api/instances/:id/products/:pid", portal_get_instances_ID_products_ID, 0, 0},
+    {HTTP_PATCH, "/api/instances/:id/products/:pid",
+     portal_patch_instances_ID_products_ID, 16384, ROUTE_JSON},
+    {HTTP_DELETE, "/api/instances/:id/products/:pid",
+     portal_delete_instances_ID_products_ID, 256, ROUTE_JSON},
+    {HTTP_POST, "/api/instances/:id/products/:pid/variations",
+     portal_post_instances_ID_products_ID_variations, 1024, ROUTE_JSON},
+    {HTTP_PATCH, "/api/instances/:id/products/:pid/variations/:vid",
+     portal_patch_instances_ID_products_ID_variations_ID, 1024, ROUTE_JSON},
+    {HTTP_DELETE, "/api/instances/:id/products/:pid/variations/:vid",
+     portal_delete_instances_ID_products_ID_variations_ID, 256, ROUTE_JSON},
+    /* product posts */
+    {HTTP_POST, "/api/instances/:id/products/:pid/post",
+     portal_post_instances_ID_products_ID_post, 256, ROUTE_JSON},
+    /* catalog: products, variations and DM templates */
+    {HTTP_POST, "/api/instances/:id/dm-preview",
+     portal_post_instances_ID_dm_preview, 8192, ROUTE_JSON},
+    /* stock of keys */
+    {HTTP_GET, "/api/instances/:id/stock", portal_get_instances_ID_stock, 0, 0},
+    {HTTP_POST, "/api/instances/:id/stock", portal_post_instances_ID_stock, 1310720, ROUTE_JSON},
+    {HTTP_POST, "/api/instances/:id/stock/remove",
+     portal_post_instances_ID_stock_remove, 32768, ROUTE_JSON},
+    {HTTP_POST, "/api/instances/:id/stock/:sid/reveal",
+     portal_post_instances_ID_stock_ID_reveal, 0, 0},
+    {HTTP_DELETE, "/api/instances/:id/stock/:sid",
+     portal_delete_instances_ID_stock_ID, 256, ROUTE_JSON},
+    /* coupons */
+    {HTTP_GET, "/api/instances/:id/coupons", portal_get_instances_ID_coupons, 0, 0},
+    {HTTP_POST, "/api/instances/:id/coupons", portal_post_instances_ID_coupons, 8192, ROUTE_JSON},
+    {HTTP_PATCH, "/api/instances/:id/coupons/:cid",
+     portal_patch_instances_ID_coupons_ID, 8192, ROUTE_JSON},
+    {HTTP_DELETE, "/api/instances/:id/coupons/:cid",
+     portal_delete_instances_ID_coupons_ID, 256, ROUTE_JSON},
+    /* orders and customers (read-only) */
+    {HTTP_GET, "/api/instances/:id/orders", portal_get_instances_ID_orders, 0, 0},
+    {HTTP_GET, "/api/instances/:id/orders/:oid", portal_get_instances_ID_orders_ID, 0, 0},
+    {HTTP_GET, "/api/instances/:id/customers", portal_get_instances_ID_customers, 0, 0},
+    {HTTP_GET, "/api/instances/:id/customers/:cid", portal_get_instances_ID_customers_ID, 0, 0},
 };
 const size_t portal_nroutes = sizeof portal_routes / sizeof portal_routes[0];
 

@@ -68,7 +68,45 @@
     "Já existe uma conta com o e-mail deste Discord. Entre com e-mail e senha e vincule o "  \
     "Discord na sua conta.",                                                                \
     "An account with this Discord's email already exists. Log in with email and password "  \
-    "and link Discord from your account.")
+    "and link Discord from your account.")                                                  \
+  /* catalog and product posts: 1200-1219 */                                                \
+  X(ERR_PRODUCT_HAS_STOCK, 1200, 409,                                                       \
+    "O produto ainda tem chaves disponíveis ou reservadas. Remova-as antes.",               \
+    "The product still has available or reserved keys. Remove them first.")               \
+  X(ERR_VARIATION_HAS_STOCK, 1201, 409,                                                     \
+    "A variação ainda tem chaves disponíveis ou reservadas. Remova-as antes.",              \
+    "The variation still has available or reserved keys. Remove them first.")             \
+  X(ERR_BAD_TEMPLATE, 1202, 400,                                                            \
+    "O modelo usa um marcador desconhecido. Use {produto}, {variacao}, {chave}, {pedido}, "  \
+    "{comprador} ou {loja}.",                                                               \
+    "The template uses an unknown placeholder. Use {produto}, {variacao}, {chave}, "        \
+    "{pedido}, {comprador} or {loja}.")                                                     \
+  X(ERR_VARIATION_REQUIRED, 1203, 400, "Este produto tem variações: escolha uma.",          \
+    "This product has variations: pick one.")                                               \
+  X(ERR_BOT_NOT_READY, 1204, 409,                                                           \
+    "Defina um token de bot válido nesta instância antes de publicar.",                     \
+    "Set a valid bot token on this instance before posting.")                               \
+  X(ERR_NO_CHANNEL, 1205, 400,                                                              \
+    "Escolha um canal ou defina o canal da loja nas configurações.",                        \
+    "Pick a channel or set the store channel in the settings.")                             \
+  X(ERR_DISCORD_REJECTED, 1206, 502,                                                        \
+    "O Discord recusou a mensagem: confira se o bot está no servidor e pode escrever nesse " \
+    "canal.",                                                                               \
+    "Discord refused the message: check that the bot is in the server and may write in "   \
+    "that channel.")                                                                        \
+  X(ERR_PRODUCT_INACTIVE, 1207, 409, "Ative o produto antes de publicá-lo.",                \
+    "Activate the product before posting it.")                                              \
+  /* stock: 1220-1239 */                                                                    \
+  X(ERR_STOCK_NOT_REMOVABLE, 1220, 409,                                                     \
+    "Só chaves disponíveis podem ser removidas; esta está reservada ou vendida.",           \
+    "Only available keys can be removed; this one is reserved or sold.")                   \
+  X(ERR_STOCK_TOO_MANY, 1221, 400, "Envie no máximo 5000 chaves por vez.",                   \
+    "Send at most 5000 keys at a time.")                                                    \
+  /* coupons: 1240-1259 */                                                                  \
+  X(ERR_COUPON_CODE_TAKEN, 1240, 409, "Já existe um cupom com este código nesta loja.",     \
+    "A coupon with this code already exists in this store.")                               \
+  X(ERR_COUPON_WINDOW, 1241, 400, "O fim da validade deve ser depois do início.",           \
+    "The end of the validity window must be after its start.")
 
 enum err_id {
 #define ERR_ENUM_(id, code, status, pt, en) id,

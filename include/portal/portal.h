@@ -26,4 +26,56 @@ enum http_result portal_post_instances_ID_restart(struct http_request *req,
 enum http_result portal_instance_set_desired(struct http_request *req, struct http_reply *rep,
                                              const char *desired);
 
+/* Catalog: products, variations and DM templates. */
+enum http_result portal_get_instances_ID_products(struct http_request *req, struct http_reply *rep);
+enum http_result portal_post_instances_ID_products(struct http_request *req,
+    struct http_reply *rep);
+enum http_result portal_get_instances_ID_products_ID(struct http_request *req,
+    struct http_reply *rep);
+enum http_result portal_patch_instances_ID_products_ID(struct http_request *req,
+    struct http_reply *rep);
+enum http_result portal_delete_instances_ID_products_ID(struct http_request *req,
+    struct http_reply *rep);
+enum http_result portal_post_instances_ID_products_ID_variations(struct http_request *req,
+    struct http_reply *rep);
+enum http_result portal_patch_instances_ID_products_ID_variations_ID(struct http_request *req,
+    struct http_reply *rep);
+enum http_result portal_delete_instances_ID_products_ID_variations_ID(struct http_request *req,
+    struct http_reply *rep);
+
+/* Product posts. */
+enum http_result portal_post_instances_ID_products_ID_post(struct http_request *req,
+    struct http_reply *rep);
+
+/* Catalog: products, variations and DM templates. */
+enum http_result portal_post_instances_ID_dm_preview(struct http_request *req,
+    struct http_reply *rep);
+
+/* Stock of keys. */
+enum http_result portal_get_instances_ID_stock(struct http_request *req, struct http_reply *rep);
+enum http_result portal_post_instances_ID_stock(struct http_request *req, struct http_reply *rep);
+enum http_result portal_post_instances_ID_stock_remove(struct http_request *req,
+    struct http_reply *rep);
+enum http_result portal_post_instances_ID_stock_ID_reveal(struct http_request *req,
+    struct http_reply *rep);
+enum http_result portal_delete_instances_ID_stock_ID(struct http_request *req,
+    struct http_reply *rep);
+
+/* Coupons. */
+enum http_result portal_get_instances_ID_coupons(struct http_request *req, struct http_reply *rep);
+enum http_result portal_post_instances_ID_coupons(struct http_request *req, struct http_reply *rep);
+enum http_result portal_patch_instances_ID_coupons_ID(struct http_request *req,
+    struct http_reply *rep);
+enum http_result portal_delete_instances_ID_coupons_ID(struct http_request *req,
+    struct http_reply *rep);
+
+/* Orders and customers (read-only). */
+enum http_result portal_get_instances_ID_orders(struct http_request *req, struct http_reply *rep);
+enum http_result portal_get_instances_ID_orders_ID(struct http_request *req,
+    struct http_reply *rep);
+enum http_result portal_get_instances_ID_customers(struct http_request *req,
+    struct http_reply *rep);
+enum http_result portal_get_instances_ID_customers_ID(struct http_request *req,
+    struct http_reply *rep);
+
 #endif

@@ -12,31 +12,73 @@ import http from 'node:http';
 
 const SOME_ID = '00000000-0000-4000-8000-000000000000'; // authentication comes before the 404
 
+// Each route is written as in src/portal_server.c; pathFor() fills its parameters. A
+// parameter is named by the collection segment before it: /instances/:id -> ids.instance,
+// /products/:pid -> ids.product, /variations/:vid, /stock/:sid, /coupons/:cid,
+// /orders/:oid, /customers/:cid. Missing ids are SOME_ID.
+const PARAM_OF = {
+  instances: 'instance', products: 'product', variations: 'variation', stock: 'stock',
+  coupons: 'coupon', orders: 'order', customers: 'customer',
+};
+export function pathFor(route, ids = {}) {
+  const seg = route.split('/');
+  return seg.map((s, i) => (s.startsWith(':') ? (ids[PARAM_OF[seg[i - 1]]] ?? SOME_ID) : s)).join('/');
+}
+
+const R = (method, route, body) => ({ method, route, path: pathFor(route), body });
+
 export const PORTAL_PROTECTED_ROUTES = [
   // accounts
-  { method: 'GET', path: '/api/me' },
-  { method: 'POST', path: '/api/auth/logout' },
-  { method: 'POST', path: '/api/auth/password', body: { current: 'senha-antiga-1', new: 'senha-nova-123' } },
+  R('GET', '/api/me'),
+  R('POST', '/api/auth/logout'),
+  R('POST', '/api/auth/password', { current: 'senha-antiga-1', new: 'senha-nova-123' }),
   // instances
-  { method: 'GET', path: '/api/instances' },
-  { method: 'POST', path: '/api/instances', body: { name: 'Loja' } },
-  { method: 'GET', path: `/api/instances/${SOME_ID}` },
-  { method: 'PATCH', path: `/api/instances/${SOME_ID}`, body: { name: 'Loja' } },
-  { method: 'DELETE', path: `/api/instances/${SOME_ID}` },
-  { method: 'PUT', path: `/api/instances/${SOME_ID}/token`, body: { token: 'x'.repeat(70) } },
-  { method: 'POST', path: `/api/instances/${SOME_ID}/api-key` },
-  { method: 'POST', path: `/api/instances/${SOME_ID}/start` },
-  { method: 'POST', path: `/api/instances/${SOME_ID}/stop` },
-  { method: 'POST', path: `/api/instances/${SOME_ID}/restart` },
+  R('GET', '/api/instances'),
+  R('POST', '/api/instances', { name: 'Loja' }),
+  R('GET', '/api/instances/:id'),
+  R('PATCH', '/api/instances/:id', { name: 'Loja' }),
+  R('DELETE', '/api/instances/:id'),
+  R('PUT', '/api/instances/:id/token', { token: 'x'.repeat(70) }),
+  R('POST', '/api/instances/:id/api-key'),
+  R('POST', '/api/instances/:id/start'),
+  R('POST', '/api/instances/:id/stop'),
+  R('POST', '/api/instances/:id/restart'),
+  // catalog
+  R('GET', '/api/instances/:id/products'),
+  R('POST', '/api/instances/:id/products', { name: 'Produto', priceCents: 1000 }),
+  R('GET', '/api/instances/:id/products/:pid'),
+  R('PATCH', '/api/instances/:id/products/:pid', { name: 'Produto' }),
+  R('DELETE', '/api/instances/:id/products/:pid'),
+  R('POST', '/api/instances/:id/products/:pid/variations', { name: '30 dias', priceCents: 1000 }),
+  R('PATCH', '/api/instances/:id/products/:pid/variations/:vid', { name: '60 dias' }),
+  R('DELETE', '/api/instances/:id/products/:pid/variations/:vid'),
+  R('POST', '/api/instances/:id/products/:pid/post', {}),
+  R('POST', '/api/instances/:id/dm-preview', { template: 'Sua chave: {chave}' }),
+  // stock
+  R('GET', '/api/instances/:id/stock'),
+  R('POST', '/api/instances/:id/stock', { productId: SOME_ID, text: 'KEY-1' }),
+  R('POST', '/api/instances/:id/stock/remove', { ids: [SOME_ID] }),
+  R('POST', '/api/instances/:id/stock/:sid/reveal'),
+  R('DELETE', '/api/instances/:id/stock/:sid'),
+  // coupons
+  R('GET', '/api/instances/:id/coupons'),
+  R('POST', '/api/instances/:id/coupons', { code: 'PROMO10', type: 'percent', value: 10 }),
+  R('PATCH', '/api/instances/:id/coupons/:cid', { active: false }),
+  R('DELETE', '/api/instances/:id/coupons/:cid'),
+  // orders and customers
+  R('GET', '/api/instances/:id/orders'),
+  R('GET', '/api/instances/:id/orders/:oid'),
+  R('GET', '/api/instances/:id/customers'),
+  R('GET', '/api/instances/:id/customers/:cid'),
 ];
 
 // Public on purpose (no session): what a visitor needs to get one, and the health check.
 export const PORTAL_PUBLIC_ROUTES = [
-  { method: 'GET', path: '/health' },
-  { method: 'POST', path: '/api/auth/signup' },
-  { method: 'POST', path: '/api/auth/login' },
-  { method: 'GET', path: '/api/auth/discord' },
-  { method: 'GET', path: '/api/auth/discord/callback' },
+  R('GET', '/health'),
+  R('POST', '/api/auth/signup'),
+  R('POST', '/api/auth/login'),
+  R('GET', '/api/auth/discord'),
+  R('GET', '/api/auth/discord/callback'),
 ];
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);

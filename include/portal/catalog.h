@@ -1,0 +1,33 @@
+/* Shared by the portal's per-instance routes below an instance (products, variations, stock,
+ * coupons, orders, customers): ownership checks that answer 404 for anything that is not the
+ * caller's, and "commit, then answer once durable". */
+#ifndef ASTRA_PORTAL_CATALOG_H
+#define ASTRA_PORTAL_CATALOG_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "http/http.h"
+#include "store/store.h"
+
+/* The caller's product named by the route's parameters (instance, product), not deleted;
+ * NULL with a 404 in rep otherwise. */
+const json_t *portal_own_product(struct http_request *req, struct http_reply *rep);
+
+/* A record of a scoped collection (stock, coupons) named by params[1] in the caller's
+ * instance params[0]; NULL with a 404 in rep otherwise. */
+const json_t *portal_own_scoped(struct http_request *req, struct http_reply *rep,
+                                enum store_coll c);
+
+/* Commits t and answers status with body (stolen; NULL for an empty body, as with 204) once
+ * the transaction is durable, or 503 store_failed. When the commit is refused at once
+ * because a unique index would break, answers 409 with `conflict` (and `field`). Returns
+ * what the handler returns. */
+enum http_result portal_commit_reply(struct http_request *req, struct http_reply *rep,
+                                     struct store_txn *t, unsigned status, json_t *body,
+                                     enum err_id conflict, const char *field);
+
+/* Wall-clock milliseconds since the epoch (record timestamps). */
+int64_t portal_now_ms(void);
+
+#endif

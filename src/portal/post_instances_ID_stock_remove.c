@@ -1,0 +1,9 @@
+/* POST /api/instances/:id/stock/remove: not built yet (issue 4 work in
+ * progress). */
+#include "portal/portal.h"
+
+enum http_result portal_post_instances_ID_stock_remove(struct http_request *req,
+                                                       struct http_reply *rep) {
+  http_reply_error(req, rep, ERR_INTERNAL, NULL, "not built yet");
+  return HTTP_DONE;
+}
