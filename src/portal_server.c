@@ -7,6 +7,7 @@
 #include "portal/auth.h"
 #include "portal/portal.h"
 #include "servers.h"
+#include "shop/shop.h"
 
 const struct http_route portal_routes[] = {
     /* methods   pattern    handler             body cap  flags */
@@ -83,7 +84,7 @@ const struct static_mount portal_mounts[] = {
 const size_t portal_nmounts = sizeof portal_mounts / sizeof portal_mounts[0];
 
 int portal_server_start(const struct static_site *site, char *err, size_t errlen) {
-  if (portal_auth_init(err, errlen) != 0)
+  if (portal_auth_init(err, errlen) != 0 || shop_init(err, errlen) != 0)
     return -1;
   struct http_server_config cfg = {
       .name = "portal",
