@@ -344,7 +344,7 @@ int shop_order_cursor_decode(const char *cursor, int64_t *at_ms, char id[65]) {
 
 struct row {
   int64_t at;
-  const char *id;
+  char id[65]; /* a copy: the index hands out ids that live only during its callback */
   const json_t *rec;
 };
 
@@ -394,7 +394,10 @@ static int collect(const char *scope, const char *id, const json_t *rec, void *a
     rs->v = nv;
     rs->cap = cap;
   }
-  rs->v[rs->n++] = (struct row){ms_of(rec, rs->time_field), id, rec};
+  struct row *r = &rs->v[rs->n++];
+  r->at = ms_of(rec, rs->time_field);
+  snprintf(r->id, sizeof r->id, "%s", id);
+  r->rec = rec;
   return 0;
 }
 
