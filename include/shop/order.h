@@ -9,8 +9,9 @@
  *    "subtotalCents","discountCents","totalCents","currency",
  *    "couponId"|null (indexed),"coupon":{"id","code"}|null,
  *    "payment":{"provider","id","status", …provider data such as "qrCode", "raw"}|null,
- *    "stockIds":[…],"createdAt","paidAt"|null,"deliveredAt"|null,
+ *    "stockIds":[…],"createdAt","paidAt"|null,"deliveredAt"|null,"expiresAt",
  *    "timeline":[{"at","status","detail"?}]}
+ * Times are integer milliseconds since the epoch (anything else sorts and filters as 0).
  * Indexed on instanceId, buyerId and couponId (src/shop/shop.c).
  *
  * A customer record (data/customers.json, key "customers"), one per (instance, buyer):
@@ -93,7 +94,8 @@ void shop_order_page_free(struct shop_order_page *p);
 
 /* A page of instance_id's orders matching f, sorted by createdAt then id, both descending;
  * cursor NULL starts at the newest, else the page begins right after the record it names.
- * limit 1..SHOP_ORDER_LIMIT_MAX. 0, or -1 (out of memory, or a cursor that does not decode). */
+ * limit 1..SHOP_ORDER_LIMIT_MAX. 0, or -1 (limit out of range, a cursor that does not decode,
+ * out of memory); out is always safe to free. */
 int shop_order_list(const char *instance_id, const struct shop_order_filter *f,
                     const char *cursor, size_t limit, struct shop_order_page *out);
 /* The same for customers, by lastPurchaseAt then id, both descending. */
