@@ -9,12 +9,6 @@
 #include "portal/catalog.h"
 #include "portal/instances.h"
 
-int64_t portal_now_ms(void) {
-  struct timeval tv;
-  gettimeofday(&tv, NULL);
-  return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
 const json_t *portal_own_scoped(struct http_request *req, struct http_reply *rep,
                                 enum store_coll c) {
   if (!portal_own_instance(req, rep))
