@@ -39,6 +39,9 @@ struct shop_template_vars {
  * *bad_len (either may be NULL). */
 int shop_template_check(const char *tpl, size_t *bad_off, size_t *bad_len);
 
+/* 1 when tpl uses the placeholder name ("chave": without it the buyer gets no key). */
+int shop_template_uses(const char *tpl, const char *name);
+
 /* The default template in locale ("en" or anything else: pt-BR). */
 const char *shop_template_default(const char *locale);
 

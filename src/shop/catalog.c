@@ -67,6 +67,15 @@ int shop_template_check(const char *tpl, size_t *bad_off, size_t *bad_len) {
   return 0;
 }
 
+int shop_template_uses(const char *tpl, const char *name) {
+  for (size_t i = 0; tpl[i]; i++) {
+    size_t len = tpl[i] == '{' ? word_at(tpl + i) : 0;
+    if (len && len - 2 == strlen(name) && !memcmp(tpl + i + 1, name, len - 2))
+      return 1;
+  }
+  return 0;
+}
+
 struct buf {
   char *p;
   size_t len, cap;

@@ -69,6 +69,16 @@ TEST(braces_that_are_not_placeholders_are_text) {
     return;
 }
 
+TEST(uses_finds_placeholders_not_text) {
+  CHECK(shop_template_uses("Sua chave: {chave}", "chave"));
+  CHECK(shop_template_uses("{{chave}}", "chave"));
+  CHECK(!shop_template_uses("Sua chave: {chave", "chave"));
+  CHECK(!shop_template_uses("chave", "chave"));
+  CHECK(!shop_template_uses("{chaves}", "chave"));
+  CHECK(shop_template_uses(shop_template_default("pt-BR"), "chave"));
+  CHECK(shop_template_uses(shop_template_default("en"), "chave"));
+}
+
 TEST(utf8_around_placeholders_is_kept) {
   CHECK_INT(shop_template_check("çã{chave}é — {loja}🎉", NULL, NULL), 0);
   if (!renders("çã{chave}é — {loja}🎉", &vars, "çãABCD-1234é — Loja X🎉"))
