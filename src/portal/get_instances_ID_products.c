@@ -57,7 +57,7 @@ enum http_result portal_get_instances_ID_products(struct http_request *req,
   store_foreach(astra.store, STORE_PRODUCTS, inst, collect, &l);
   json_t *arr = json_array();
   int failed = l.oom || !arr || shop_stock_tally(inst, NULL, &t) != 0;
-  if (!failed)
+  if (!failed && l.n) /* qsort wants a real array, even for 0 items */
     qsort(l.recs, l.n, sizeof *l.recs, newest_first);
   for (size_t i = 0; !failed && i < l.n; i++) {
     json_t *p = shop_product_json(l.recs[i], &t);
