@@ -21,10 +21,10 @@
 #include "core/log.h"
 #include "discord/rest.h"
 #include "portal/catalog.h"
+#include "portal/products.h"
 #include "portal/portal.h"
 #include "runtime/runtime.h"
 #include "runtime/token.h"
-#include "shop/stock.h"
 #include "store/store.h"
 
 #define MOD "portal"
@@ -55,39 +55,6 @@ static int snowflake_ok(const char *s) {
 static const char *str_at(const json_t *obj, const char *a, const char *b) {
   const json_t *v = json_object_get(obj, a);
   return json_string_value(b ? json_object_get(v, b) : v);
-}
-
-/* The product as the API answers it. The catalog (src/shop/catalog.c, being written on
- * another branch) owns the real product object; until it lands this is a minimal view: the
- * stored record, its id, and stock counts for the product and each variation. At merge time
- * replace this one function with the catalog's. */
-static json_t *product_api_view_minimal(const char *iid, const char *pid, const json_t *rec) {
-  json_t *j = json_deep_copy(rec);
-  struct shop_stock_tally t;
-  memset(&t, 0, sizeof t);
-  int ok = shop_stock_tally(iid, pid, &t) == 0;
-  json_object_set_new(j, "id", json_string(pid));
-  struct shop_stock_counts n = ok ? shop_stock_tally_get(&t, pid, NULL)
-                                  : (struct shop_stock_counts){0, 0, 0};
-  json_object_set_new(j, "stock", json_pack("{s:I, s:I, s:I}", "available",
-                                            (json_int_t)n.available, "reserved",
-                                            (json_int_t)n.reserved, "sold", (json_int_t)n.sold));
-  size_t i;
-  json_t *v;
-  json_array_foreach(json_object_get(j, "variations"), i, v) {
-    const char *vid = json_string_value(json_object_get(v, "id"));
-    struct shop_stock_counts m = ok && vid ? shop_stock_tally_get(&t, pid, vid)
-                                           : (struct shop_stock_counts){0, 0, 0};
-    if (json_is_object(v))
-      json_object_set_new(v, "stock", json_pack("{s:I, s:I, s:I}", "available",
-                                                (json_int_t)m.available, "reserved",
-                                                (json_int_t)m.reserved, "sold",
-                                                (json_int_t)m.sold));
-  }
-  if (!json_object_get(j, "post"))
-    json_object_set_new(j, "post", json_null());
-  shop_stock_tally_free(&t);
-  return j;
 }
 
 static void job_free(struct job *job, int client_gone) {
@@ -156,7 +123,7 @@ static void record_post(struct job *job, const char *message_id) {
   json_object_set_new(copy, "post", json_pack("{s:s, s:s, s:I}", "channelId", job->channel,
                                               "messageId", message_id, "postedAt",
                                               (json_int_t)portal_now_ms()));
-  json_t *body = product_api_view_minimal(job->iid, job->pid, copy);
+  json_t *body = portal_product_view(job->iid, copy);
   struct store_txn *t = store_begin(astra.store);
   store_put(t, STORE_PRODUCTS, job->iid, job->pid, copy);
   if (job->req) {
