@@ -93,8 +93,16 @@ void shop_stock_mask_key(const char *key, size_t len, char out[SHOP_STOCK_MASKED
 /* The keyed hash that makes a key unique per instance: HMAC-SHA256 under a subkey derived
  * from DATA_ENCRYPTION_KEY (astra.cfg->data_key), over instance id || 0x00 || key; 64 hex
  * digits into out. The same key in two instances hashes differently, and nobody without
- * the data key can test a guess against the stored hashes. */
-void shop_stock_key_hash(const char *instance_id, const char *key, size_t len, char out[65]);
+ * the data key can test a guess against the stored hashes. 0, or -1 (out of memory). */
+int shop_stock_key_hash(const char *instance_id, const char *key, size_t len, char out[65]);
+/* The same, for many keys of one instance: the per-instance part is computed once. */
+struct shop_stock_hasher {
+  void *inner_, *outer_;
+};
+int shop_stock_hasher_init(struct shop_stock_hasher *h, const char *instance_id);
+int shop_stock_hasher_run(const struct shop_stock_hasher *h, const char *key, size_t len,
+                          char out[65]);
+void shop_stock_hasher_free(struct shop_stock_hasher *h);
 /* Seals a key with AES-256-GCM under astra.cfg->data_key (malloc'd, or NULL), and opens a
  * sealed one (malloc'd plaintext with its length, or NULL when it does not verify). */
 char *shop_stock_seal(const char *key, size_t len);

@@ -59,10 +59,12 @@ static int check_target(struct http_request *req, struct http_reply *rep, const 
   return 0;
 }
 
-/* One attempt: builds the transaction and the answer from the store as it is now. */
+/* One attempt: builds the transaction and the answer from the store as it is now. 1: the
+ * commit is under way; 0 or -1: answered; STORE_ECONFLICT: nothing done, try again. */
 static int attempt(struct http_request *req, struct http_reply *rep,
-                   const struct shop_stock_upload *u, const char *pid, const char *vid,
-                   struct shop_stock_counts before, size_t *added_out) {
+                   const struct shop_stock_upload *u, const struct shop_stock_hasher *hasher,
+                   const char *pid, const char *vid, struct shop_stock_counts before,
+                   size_t *added_out) {
   const char *inst = req->params[0];
   struct store_txn *t = store_begin(astra.store);
   json_t *dups = json_array(), *invalid = json_array();
@@ -81,10 +83,11 @@ static int attempt(struct http_request *req, struct http_reply *rep,
     char hash[65];
     if (e->problem == SHOP_STOCK_REPEATED) {
       reason = "repeated";
-    } else {
-      shop_stock_key_hash(inst, e->key, e->len, hash);
-      if (store_index_get(astra.store, STORE_STOCK, "keyHash", hash, NULL))
-        reason = "in_stock";
+    } else if (shop_stock_hasher_run(hasher, e->key, e->len, hash) != 0) {
+      oom = 1;
+      break;
+    } else if (store_index_get(astra.store, STORE_STOCK, "keyHash", hash, NULL)) {
+      reason = "in_stock";
     }
     if (reason) {
       shop_stock_mask_key(e->key, e->len, masked);
@@ -174,8 +177,15 @@ enum http_result portal_post_instances_ID_stock(struct http_request *req,
    * on a conflict, look again (the other key is now in stock and is reported). */
   int rc = STORE_ECONFLICT;
   size_t added = 0;
+  struct shop_stock_hasher hasher;
+  if (shop_stock_hasher_init(&hasher, req->params[0]) != 0) {
+    shop_stock_upload_free(&u);
+    http_reply_error(req, rep, ERR_INTERNAL, NULL, NULL);
+    return HTTP_DONE;
+  }
   for (int tries = 0; tries < 3 && rc == STORE_ECONFLICT; tries++)
-    rc = attempt(req, rep, &u, pid, vid, before, &added);
+    rc = attempt(req, rep, &u, &hasher, pid, vid, before, &added);
+  shop_stock_hasher_free(&hasher);
   size_t n = u.n;
   shop_stock_upload_free(&u);
   if (rc == STORE_ECONFLICT)

@@ -2,6 +2,7 @@
  * line numbers and problems, the mask a seller sees instead of a key, the keyed hash that
  * keeps a key unique per instance, sealing, and the record and its public view. */
 #include <stdlib.h>
+#include <openssl/evp.h>
 #include <string.h>
 
 #include "core/app.h"
@@ -315,27 +316,66 @@ void shop_stock_mask_key(const char *key, size_t len, char out[SHOP_STOCK_MASKED
 
 /* ---- hashing and sealing ---- */
 
-void shop_stock_key_hash(const char *instance_id, const char *key, size_t len, char out[65]) {
-  /* a subkey, so that the data key itself is never used as a MAC key over seller input */
+/* HMAC-SHA256 by hand on EVP digests, so that the inner state after (subkey ^ ipad) ||
+ * instance id || 0x00 is computed once per upload and each key costs two digest copies:
+ * HMAC() one-shot costs ~6 us a key on OpenSSL 3, 30 ms for 5000 keys on the loop. */
+int shop_stock_hasher_init(struct shop_stock_hasher *h, const char *instance_id) {
   static const char label[] = "astra stock key hash v1";
-  uint8_t sub[32], mac[32];
+  uint8_t sub[32], pad[64];
+  /* a subkey, so that the data key itself is never used as a MAC key over seller input */
   crypto_hmac_sha256(astra.cfg->data_key, 32, label, sizeof label - 1, sub);
-  size_t ilen = strlen(instance_id);
-  char stackbuf[640];
-  char *msg = ilen + 1 + len <= sizeof stackbuf ? stackbuf : malloc(ilen + 1 + len);
-  if (!msg) { /* out of memory: a hash nobody else gets, so nothing matches by mistake */
-    crypto_random(mac, sizeof mac);
-  } else {
-    memcpy(msg, instance_id, ilen);
-    msg[ilen] = 0;
-    memcpy(msg + ilen + 1, key, len);
-    crypto_hmac_sha256(sub, sizeof sub, msg, ilen + 1 + len, mac);
-    crypto_wipe(msg, ilen + 1 + len);
-    if (msg != stackbuf)
-      free(msg);
-  }
+  EVP_MD_CTX *in = EVP_MD_CTX_new(), *out = EVP_MD_CTX_new();
+  h->inner_ = in;
+  h->outer_ = out;
+  int ok = in && out;
+  memset(pad, 0x36, sizeof pad);
+  for (size_t i = 0; i < sizeof sub; i++)
+    pad[i] ^= sub[i];
+  ok = ok && EVP_DigestInit_ex(in, EVP_sha256(), NULL) == 1 &&
+       EVP_DigestUpdate(in, pad, sizeof pad) == 1 &&
+       EVP_DigestUpdate(in, instance_id, strlen(instance_id) + 1) == 1; /* with its NUL */
+  memset(pad, 0x5c, sizeof pad);
+  for (size_t i = 0; i < sizeof sub; i++)
+    pad[i] ^= sub[i];
+  ok = ok && EVP_DigestInit_ex(out, EVP_sha256(), NULL) == 1 &&
+       EVP_DigestUpdate(out, pad, sizeof pad) == 1;
   crypto_wipe(sub, sizeof sub);
+  crypto_wipe(pad, sizeof pad);
+  if (!ok) {
+    shop_stock_hasher_free(h);
+    return -1;
+  }
+  return 0;
+}
+
+int shop_stock_hasher_run(const struct shop_stock_hasher *h, const char *key, size_t len,
+                          char out[65]) {
+  EVP_MD_CTX *c = EVP_MD_CTX_new();
+  uint8_t inner[32], mac[32];
+  int ok = c && EVP_MD_CTX_copy_ex(c, h->inner_) == 1 && EVP_DigestUpdate(c, key, len) == 1 &&
+           EVP_DigestFinal_ex(c, inner, NULL) == 1 && EVP_MD_CTX_copy_ex(c, h->outer_) == 1 &&
+           EVP_DigestUpdate(c, inner, sizeof inner) == 1 &&
+           EVP_DigestFinal_ex(c, mac, NULL) == 1;
+  EVP_MD_CTX_free(c);
+  if (!ok)
+    return -1;
   crypto_hex(mac, sizeof mac, out);
+  return 0;
+}
+
+void shop_stock_hasher_free(struct shop_stock_hasher *h) {
+  EVP_MD_CTX_free(h->inner_);
+  EVP_MD_CTX_free(h->outer_);
+  h->inner_ = h->outer_ = NULL;
+}
+
+int shop_stock_key_hash(const char *instance_id, const char *key, size_t len, char out[65]) {
+  struct shop_stock_hasher h;
+  if (shop_stock_hasher_init(&h, instance_id) != 0)
+    return -1;
+  int rc = shop_stock_hasher_run(&h, key, len, out);
+  shop_stock_hasher_free(&h);
+  return rc;
 }
 
 char *shop_stock_seal(const char *key, size_t len) {
