@@ -44,6 +44,10 @@ struct config {
   /* tuning */
   int shutdown_grace_ms; /* SHUTDOWN_GRACE_MS, 10000: in-flight requests' deadline on stop */
 
+  /* selling */
+  int platform_fee_bp;          /* PLATFORM_FEE_PERCENT, 5: in basis points (4.99% = 499) */
+  int platform_fee_fixed_cents; /* PLATFORM_FEE_FIXED_CENTS, 0: per paid order */
+
   /* which secrets were generated on this start (so main can print the admin token once) */
   int admin_token_generated;
 };

@@ -301,6 +301,8 @@ enum kind {
   K_URL_BASE, /* an http(s) URL that paths are appended to: trailing '/' removed */
   K_CAFILE,
   K_GRACE,
+  K_PERCENT,  /* "4.99": stored as basis points (499), 0-100 with at most 2 decimals */
+  K_CENTS,    /* an amount in cents, 0 - 100000000 */
 };
 
 struct var {
@@ -341,6 +343,8 @@ static const struct var vars[] = {
      "https://api.mercadopago.com"},
     {"TLS_CA_FILE", K_CAFILE, OFF(tls_ca_file), NULL},
     {"SHUTDOWN_GRACE_MS", K_GRACE, OFF(shutdown_grace_ms), "10000"},
+    {"PLATFORM_FEE_PERCENT", K_PERCENT, OFF(platform_fee_bp), "5"},
+    {"PLATFORM_FEE_FIXED_CENTS", K_CENTS, OFF(platform_fee_fixed_cents), "0"},
 };
 #define NVARS (sizeof vars / sizeof vars[0])
 
@@ -348,7 +352,11 @@ static int is_secret(enum kind k) {
   return k == K_SECRET || k == K_SECRET_MIN16 || k == K_HEXKEY;
 }
 
-static int is_string(enum kind k) { return k != K_PORT && k != K_LEVEL && k != K_GRACE; }
+static int is_int(enum kind k) {
+  return k == K_PORT || k == K_GRACE || k == K_PERCENT || k == K_CENTS;
+}
+
+static int is_string(enum kind k) { return !is_int(k) && k != K_LEVEL; }
 
 static char **str_field(struct config *c, const struct var *v) {
   return (char **)(void *)((char *)c + v->off);
@@ -384,6 +392,38 @@ static int parse_int(const char *s, long lo, long hi, int *out) {
   if (v < lo)
     return -1;
   *out = (int)v;
+  return 0;
+}
+
+/* "5", "4.99", "0.5" -> basis points (500, 499, 50); at most 2 decimals, 0-100. */
+static int parse_percent(const char *s, int *out) {
+  long whole = 0, frac = 0;
+  int digits = 0, fdigits = -1;
+  for (const char *p = s; *p; p++) {
+    if (*p == '.' && fdigits < 0 && digits) {
+      fdigits = 0;
+    } else if (isdigit((unsigned char)*p)) {
+      if (fdigits >= 0) {
+        if (++fdigits > 2)
+          return -1;
+        frac = frac * 10 + (*p - '0');
+      } else if (++digits > 3) {
+        return -1;
+      } else {
+        whole = whole * 10 + (*p - '0');
+      }
+    } else {
+      return -1;
+    }
+  }
+  if (!digits || fdigits == 0)
+    return -1;
+  if (fdigits == 1)
+    frac *= 10;
+  long bp = whole * 100 + (fdigits > 0 ? frac : 0);
+  if (bp > 10000)
+    return -1;
+  *out = (int)bp;
   return 0;
 }
 
@@ -505,6 +545,20 @@ static int set_var(struct config *c, const struct var *v, const char *raw, char 
     if (parse_int(val, 0, GRACE_MAX_MS, int_field(c, v)) != 0) {
       set_err(err, errlen, "%s: expected a number of milliseconds 0-%d, got '%.100s'", v->name,
               GRACE_MAX_MS, val);
+      return -1;
+    }
+    return 0;
+  case K_PERCENT:
+    if (parse_percent(val, int_field(c, v)) != 0) {
+      set_err(err, errlen, "%s: expected a percentage 0-100 with at most 2 decimals, got '%.100s'",
+              v->name, val);
+      return -1;
+    }
+    return 0;
+  case K_CENTS:
+    if (parse_int(val, 0, 100000000, int_field(c, v)) != 0) {
+      set_err(err, errlen, "%s: expected an amount in cents 0-100000000, got '%.100s'", v->name,
+              val);
       return -1;
     }
     return 0;
@@ -905,7 +959,10 @@ done:
 void config_print(const struct config *c, FILE *out) {
   for (size_t i = 0; i < NVARS; i++) {
     const struct var *v = &vars[i];
-    if (v->kind == K_PORT || v->kind == K_GRACE) {
+    if (v->kind == K_PERCENT) {
+      int bp = *(const int *)(const void *)((const char *)c + v->off);
+      fprintf(out, "%s=%d.%02d\n", v->name, bp / 100, bp % 100);
+    } else if (is_int(v->kind)) {
       fprintf(out, "%s=%d\n", v->name, *(const int *)(const void *)((const char *)c + v->off));
     } else if (v->kind == K_LEVEL) {
       fprintf(out, "%s=%s\n", v->name, log_level_name(c->log_level));
