@@ -111,6 +111,14 @@ char *shop_stock_open(const char *sealed, size_t *len);
 /* A new available stock record for key (the record shape above); NULL when out of memory. */
 json_t *shop_stock_record_new(const char *id, const char *product_id, const char *variation_id,
                               const char *key, size_t len, const char *key_hash, int64_t now_ms);
+/* "slot" = "<productId>_<variationId or none>_<status>", indexed, so that the available keys
+ * of one product or variation are found without scanning the instance's stock (checkout
+ * runs for every purchase). Every status change goes through shop_stock_set_status, which
+ * keeps the slot in step. */
+#define SHOP_STOCK_SLOT_MAX 96
+void shop_stock_slot(const char *product_id, const char *variation_id, const char *status,
+                     char out[SHOP_STOCK_SLOT_MAX]);
+void shop_stock_set_status(json_t *rec, const char *status);
 /* A record as the seller sees it (the API's stock item): never the key, nor its hash. */
 json_t *shop_stock_item_json(const char *id, const json_t *rec);
 

@@ -17,10 +17,19 @@ int shop_init(char *err, size_t errlen) {
       {STORE_STOCK, "keyHash", STORE_INDEX_UNIQUE, "a key is in stock twice"},
       /* a coupon code is unique per instance ("<instanceId>:<CODE>") */
       {STORE_COUPONS, "codeKey", STORE_INDEX_UNIQUE, "two coupons share a code"},
+      /* "<productId>_<variationId>_<status>": the available keys of a product, fast */
+      {STORE_STOCK, "slot", STORE_INDEX_MULTI, NULL},
+      /* one order per provider payment: the root of "never deliver twice" */
+      {STORE_ORDERS, "paymentId", STORE_INDEX_UNIQUE, "two orders share a payment"},
+      /* the code a buyer types in /pedido */
+      {STORE_ORDERS, "code", STORE_INDEX_UNIQUE, "two orders share a code"},
       {STORE_ORDERS, "instanceId", STORE_INDEX_MULTI, NULL},
+      {STORE_ORDERS, "status", STORE_INDEX_MULTI, NULL},
       {STORE_ORDERS, "buyerId", STORE_INDEX_MULTI, NULL},
       {STORE_ORDERS, "couponId", STORE_INDEX_MULTI, NULL},
       {STORE_CUSTOMERS, "instanceId", STORE_INDEX_MULTI, NULL},
+      {STORE_WALLET, "userId", STORE_INDEX_MULTI, NULL},
+      {STORE_OUTBOX, "status", STORE_INDEX_MULTI, NULL},
   };
   for (size_t i = 0; i < sizeof idx / sizeof idx[0]; i++) {
     int rc = store_index_define(astra.store, idx[i].c, idx[i].field, idx[i].unique);

@@ -401,7 +401,23 @@ json_t *shop_stock_record_new(const char *id, const char *product_id, const char
                           "available", "orderId", "reservedUntil", "createdAt",
                           (json_int_t)now_ms, "soldAt");
   free(sealed);
+  if (rec)
+    shop_stock_set_status(rec, "available");
   return rec;
+}
+
+void shop_stock_slot(const char *product_id, const char *variation_id, const char *status,
+                     char out[SHOP_STOCK_SLOT_MAX]) {
+  snprintf(out, SHOP_STOCK_SLOT_MAX, "%s_%s_%s", product_id ? product_id : "",
+           variation_id && *variation_id ? variation_id : "none", status);
+}
+
+void shop_stock_set_status(json_t *rec, const char *status) {
+  char slot[SHOP_STOCK_SLOT_MAX];
+  shop_stock_slot(json_string_value(json_object_get(rec, "productId")),
+                  json_string_value(json_object_get(rec, "variationId")), status, slot);
+  json_object_set_new(rec, "status", json_string(status));
+  json_object_set_new(rec, "slot", json_string(slot));
 }
 
 static json_t *or_null(const json_t *v) {
