@@ -115,9 +115,9 @@ test('a new seller signs up, sets up an instance and brings its bot online', asy
       assert(await page.getByRole('link', { name: 'Convidar o bot para o servidor' }).isVisible(), 'invite link');
       await shot(page, 'instance-overview');
 
-      // a coming-soon tab, then the list shows the instance online
+      // the products tab (empty), then the list shows the instance online
       await page.locator('.tabs a', { hasText: 'Produtos' }).click();
-      await page.getByRole('heading', { name: 'Chega em breve' }).waitFor();
+      await page.getByText('Nenhum produto ainda').waitFor();
       await page.getByRole('link', { name: '← Instâncias' }).click();
       await page.locator('.inst .badge[data-status="online"]').waitFor();
       await shot(page, 'dashboard');
