@@ -18,7 +18,7 @@ export function renderCoupons(inst, ctx) {
   Promise.all([get(`${apiBase(inst.id)}/coupons`), get(`${apiBase(inst.id)}/products`)]).then(([{ coupons }, { products }]) => {
     if (!ctx.sub) { root.replaceChildren(couponList(inst, coupons, products)); return; }
     const c = ctx.sub === 'new' ? null : coupons.find((x) => x.id === ctx.sub);
-    root.replaceChildren(h('a', { href: `${appBase(inst.id)}/coupons`, 'data-link': true }, t('coupon.back')),
+    root.replaceChildren(h('a', { href: `${appBase(inst.id)}/coupons`, 'data-link': true, class: 'back' }, t('coupon.back')),
       ctx.sub !== 'new' && !c ? h('p', { class: 'notice err' }, t('coupon.not_found')) : couponForm(inst, ctx, c, products));
   }, (e) => root.replaceChildren(h('p', { class: 'notice err' }, e.message)));
   return root;

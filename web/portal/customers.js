@@ -3,7 +3,7 @@
 import { t } from '/shared/i18n.js';
 import { get } from '/shared/api.js';
 import { h, field } from './dom.js';
-import { money, when, table, pager, loading, empty, apiBase, appBase, qs } from './ui.js';
+import { money, when, table, pager, loading, empty, apiBase, appBase, qs, tn } from './ui.js';
 import { ordersTable } from './orders.js';
 
 export function renderCustomers(inst, ctx) {
@@ -34,7 +34,7 @@ function customerList(inst, ctx) {
   ];
   const p = pager(async (cursor) => {
     const r = await get(`${api}/customers${qs({ q: q0, limit: 50, cursor })}`);
-    count.textContent = t('cust.count', { n: r.total ?? r.customers.length });
+    count.textContent = tn('cust.count', r.total ?? r.customers.length);
     return { rows: r.customers, next: r.nextCursor };
   }, (rows, first) => {
     if (first) {
@@ -53,7 +53,7 @@ function customerList(inst, ctx) {
 
 function customerPage(inst, cid) {
   const root = h('div', { 'data-tab': 'customers' },
-    h('a', { href: `${appBase(inst.id)}/customers`, 'data-link': true }, t('cust.back')), loading());
+    h('a', { href: `${appBase(inst.id)}/customers`, 'data-link': true, class: 'back' }, t('cust.back')), loading());
   get(`${apiBase(inst.id)}/customers/${encodeURIComponent(cid)}`).then(({ customer: c, orders }) => {
     const row = (label, value) => [h('dt', {}, label), h('dd', {}, value)];
     root.lastChild.replaceWith(h('div', {},

@@ -5,7 +5,7 @@ import { t } from '/shared/i18n.js';
 import { get } from '/shared/api.js';
 import { h, field } from './dom.js';
 import {
-  money, when, table, pager, options, orderBadge, ORDER_STATUSES, dayStart, dayEnd,
+  money, when, table, pager, options, orderBadge, ORDER_STATUSES, dayStart, dayEnd, tn,
   loading, empty, apiBase, appBase, qs,
 } from './ui.js';
 
@@ -68,7 +68,7 @@ function orderList(inst, ctx) {
   };
   const p = pager(async (cursor) => {
     const r = await get(`${api}/orders${qs({ ...query, cursor })}`);
-    count.textContent = t('order.count', { n: r.total ?? r.orders.length });
+    count.textContent = tn('order.count', r.total ?? r.orders.length);
     return { rows: r.orders, next: r.nextCursor };
   }, (rows, first) => {
     if (first) {
@@ -91,7 +91,7 @@ function row(label, ...value) {
 
 export function orderPage(inst, oid) {
   const root = h('div', { 'data-tab': 'orders' },
-    h('a', { href: `${appBase(inst.id)}/orders${lastQuery}`, 'data-link': true }, t('order.back')), loading());
+    h('a', { href: `${appBase(inst.id)}/orders${lastQuery}`, 'data-link': true, class: 'back' }, t('order.back')), loading());
   get(`${apiBase(inst.id)}/orders/${encodeURIComponent(oid)}`).then((o) => {
     root.lastChild.replaceWith(orderView(o));
   }, (e) => root.lastChild.replaceWith(h('p', { class: 'notice err' }, e.status === 404 ? t('order.not_found') : e.message)));
@@ -101,7 +101,6 @@ export function orderPage(inst, oid) {
 function orderView(o) {
   const pay = o.payment;
   const facts = h('dl', {},
-    row(t('order.status'), orderBadge(o.status)),
     row(t('order.buyer'), o.buyerName || '—', o.buyerId ? h('span', { class: 'hint' }, ` (${o.buyerId})`) : null),
     row(t('order.date'), when(o.createdAt)),
     o.paidAt ? row(t('order.paid_at'), when(o.paidAt)) : [],

@@ -54,7 +54,7 @@ function productList(inst, ctx) {
 
 function productPage(inst, ctx, pid) {
   const wrap = h('div', { 'data-tab': 'products' },
-    h('a', { href: `${appBase(inst.id)}/products`, 'data-link': true }, t('prod.back')));
+    h('a', { href: `${appBase(inst.id)}/products`, 'data-link': true, class: 'back' }, t('prod.back')));
   if (!pid) {
     wrap.append(productForm(inst, ctx, null));
     return wrap;
@@ -172,8 +172,8 @@ function dmPreview(inst, ctx, page, tpl) {
       const r = await post(`${apiBase(inst.id)}/dm-preview`, body);
       if (mine !== seq) return;
       out.textContent = r.content;
-      meta.replaceChildren(t('prod.dm_length', { n: r.length }),
-        r.tooLong ? h('span', { class: 'badge err', id: 'dm-too-long' }, ' ', t('prod.dm_too_long')) : null);
+      meta.replaceChildren(t('prod.dm_length', { n: r.length }));
+      if (r.tooLong) meta.append(' ', h('span', { class: 'badge err', id: 'dm-too-long' }, t('prod.dm_too_long')));
     } catch (e) {
       if (mine !== seq) return;
       if (e.status === 400) tpl.setError(e.message);

@@ -4,7 +4,7 @@
 import { t, has } from '/shared/i18n.js';
 import { get, post, del } from '/shared/api.js';
 import { h, notice, busy } from './dom.js';
-import { when, table, pager, confirmDialog, textArea, options, loading, empty, apiBase, appBase, qs } from './ui.js';
+import { when, table, pager, confirmDialog, textArea, options, loading, empty, apiBase, appBase, qs, tn } from './ui.js';
 
 // The API takes at most 5000 keys and 1.25 MiB per request; 1000 lines and ~1 MiB per chunk
 // stay under both and give a progress bar that moves.
@@ -148,7 +148,7 @@ function addSection(inst, sel, onAdded) {
 
 function reportView(sum) {
   const reason = (r) => (has(`stock.reason.${r}`) ? t(`stock.reason.${r}`) : r);
-  const out = [h('p', { class: 'notice ok', id: 'stock-added' }, t('stock.added', { n: sum.added }))];
+  const out = [h('p', { class: 'notice ok', id: 'stock-added' }, tn('stock.added', sum.added))];
   const part = (title, rows, text, id) => {
     if (!rows.length) return;
     rows.sort((a, b) => a.line - b.line);
@@ -186,7 +186,7 @@ function keyList(inst, sel) {
 
   const cols = () => [
     ...(status === 'available' ? [{ label: t('stock.select'), cls: 'narrow', cell: (it) => h('input', {
-      type: 'checkbox', 'aria-label': t('stock.select_one', { key: it.masked }),
+      type: 'checkbox', 'aria-label': t('stock.select_key', { key: it.masked }),
       onchange: (ev) => { if (ev.target.checked) selected.add(it.id); else selected.delete(it.id); syncSel(); },
     }) }] : []),
     { label: t('stock.key'), cell: (it) => h('code', { class: 'key' }, it.masked) },
@@ -214,7 +214,7 @@ function keyList(inst, sel) {
       note.clear();
       if (!await confirmDialog(t('stock.remove_q', { key: it.masked }), { ok: t('stock.remove'), danger: true })) return;
       await busy(remove, async () => {
-        try { await del(`${api}/stock/${encodeURIComponent(it.id)}`); note.show(t('stock.removed', { n: 1 }), 'ok'); p.reload(); } catch (e) { note.show(e.message); }
+        try { await del(`${api}/stock/${encodeURIComponent(it.id)}`); note.show(tn('stock.removed', 1), 'ok'); p.reload(); } catch (e) { note.show(e.message); }
       });
     });
     return h('div', { class: 'row' }, reveal, remove);
@@ -227,7 +227,7 @@ function keyList(inst, sel) {
     await busy(removeSel, async () => {
       try {
         const r = await post(`${api}/stock/remove`, { ids });
-        note.show(r.skipped?.length ? t('stock.removed_skipped', { n: r.removed, s: r.skipped.length }) : t('stock.removed', { n: r.removed }), 'ok');
+        note.show(r.skipped?.length ? t('stock.removed_skipped', { n: r.removed, s: r.skipped.length }) : tn('stock.removed', r.removed), 'ok');
         p.reload();
       } catch (e) { note.show(e.message); }
     });

@@ -1,8 +1,11 @@
 // Helpers shared by the catalog, stock, coupons, orders and customers tabs: money in integer
 // cents, dates for <input type="datetime-local">, responsive tables, "Carregar mais"
 // pagination, a confirmation dialog and small form pieces.
-import { t, locale } from '/shared/i18n.js';
+import { t, has, locale } from '/shared/i18n.js';
 import { h, notice } from './dom.js';
+
+// t() with a count: "<key>_one" when n is 1 and the catalogue has it ("1 pedido").
+export const tn = (key, n, vars = {}) => t(n === 1 && has(`${key}_one`) ? `${key}_one` : key, { n, ...vars });
 
 // ---- money ----
 
