@@ -3,17 +3,12 @@
  * one; and one "commit, then answer" so that no 2xx leaves before its change is on disk. */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include "core/app.h"
 #include "portal/catalog.h"
 #include "portal/instances.h"
 
-int64_t portal_now_ms(void) {
-  struct timeval tv;
-  gettimeofday(&tv, NULL);
-  return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
+/* portal_now_ms() is defined once, in src/portal/auth.c (declared in both headers). */
 
 const json_t *portal_own_scoped(struct http_request *req, struct http_reply *rep,
                                 enum store_coll c) {
