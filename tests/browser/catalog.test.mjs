@@ -191,6 +191,14 @@ test('a seller builds a catalog, stocks it, posts it and reads orders and custom
       await page.getByText('Cupom criado.').waitFor();
       const couponRow = page.locator('tr', { hasText: 'BEMVINDO' });
       match(await couponRow.textContent(), /10%.*Conta Premium.*0 \/ 100/);
+      // changed to a fixed R$ 5,00 off
+      await couponRow.getByRole('link', { name: 'BEMVINDO' }).click();
+      eq(await page.getByLabel('Desconto (%)').inputValue(), '10');
+      await page.getByLabel('Tipo de desconto').selectOption('fixed');
+      await page.getByLabel('Desconto (R$)').fill('5,00');
+      await page.getByRole('button', { name: 'Salvar', exact: true }).click();
+      await page.getByText('Salvo.').waitFor();
+      match(await page.locator('tr', { hasText: 'BEMVINDO' }).textContent(), /R\$\s5,00/);
       await shot(page, 'coupons');
 
       // post the product to the store channel (the default) and find it in Discord

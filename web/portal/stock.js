@@ -50,7 +50,6 @@ export function renderStock(inst, ctx) {
 }
 
 function stockPage(inst, ctx, products) {
-  const api = apiBase(inst.id);
   const productSel = h('select', { id: 'stock-product', name: 'stock-product' });
   const variationSel = h('select', { id: 'stock-variation', name: 'stock-variation' });
   const variationWrap = h('div', { class: 'field' }, h('label', { for: 'stock-variation' }, t('stock.variation')), variationSel);
@@ -105,7 +104,7 @@ function addSection(inst, sel, onAdded) {
       const body = { productId: sel.product.id, format, text: c.lines.join('\n') };
       if (sel.variationId) body.variationId = sel.variationId;
       try {
-        const r = await post(`${apiBase(inst.id)}/stock`, body);
+        const r = await post(`${api}/stock`, body);
         sum.added += r.added;
         // Line numbers come back per chunk; the seller reads them against the whole file.
         for (const d of r.duplicates || []) sum.duplicates.push({ ...d, line: d.line + c.start });
