@@ -172,6 +172,14 @@ test('a seller builds a catalog, stocks it, posts it and reads orders and custom
       await page.locator('dialog [data-action="confirm"]').click();
       await page.locator('.seg button[data-status="available"]', { hasText: `(${KEYS - 3})` }).waitFor();
       assert(await page.getByRole('button', { name: 'Carregar mais' }).isVisible(), 'more keys than one page');
+      // two selected keys removed at once
+      const rows = page.locator('[data-section="keys"] tbody tr');
+      await rows.nth(0).locator('input[type="checkbox"]').check();
+      await rows.nth(1).locator('input[type="checkbox"]').check();
+      await page.getByRole('button', { name: 'Remover selecionadas (2)' }).click();
+      await page.locator('dialog [data-action="confirm"]').click();
+      await page.getByText('2 chaves removidas.').waitFor();
+      await page.locator('.seg button[data-status="available"]', { hasText: `(${KEYS - 5})` }).waitFor();
       await shot(page, 'stock');
 
       // a coupon for this product

@@ -180,12 +180,22 @@ function keyList(inst, sel) {
     removeSel.textContent = t('stock.remove_selected', { n: selected.size });
     removeSel.disabled = !selected.size;
   };
+  // "Select all" covers the rows loaded so far (the checkboxes carry the key id).
+  const all = h('input', { type: 'checkbox', id: 'stock-select-all', class: 'check' });
+  const allWrap = h('div', { class: 'check-field' }, all, h('label', { for: 'stock-select-all' }, t('stock.select_all')));
+  all.addEventListener('change', () => {
+    for (const box of body.querySelectorAll('input[data-key-id]')) {
+      box.checked = all.checked;
+      if (all.checked) selected.add(box.dataset.keyId); else selected.delete(box.dataset.keyId);
+    }
+    syncSel();
+  });
   const varName = (id) => sel.product.variations?.find((v) => v.id === id)?.name || '';
   let tbody = null;
 
   const cols = () => [
     ...(status === 'available' ? [{ label: t('stock.select'), cls: 'narrow', cell: (it) => h('input', {
-      type: 'checkbox', 'aria-label': t('stock.select_key', { key: it.masked }),
+      type: 'checkbox', 'aria-label': t('stock.select_key', { key: it.masked }), 'data-key-id': it.id,
       onchange: (ev) => { if (ev.target.checked) selected.add(it.id); else selected.delete(it.id); syncSel(); },
     }) }] : []),
     { label: t('stock.key'), cell: (it) => h('code', { class: 'key' }, it.masked) },
@@ -240,7 +250,8 @@ function keyList(inst, sel) {
   }, (rows, first) => {
     if (first) {
       selected.clear(); syncSel();
-      removeSel.hidden = status !== 'available';
+      all.checked = false;
+      removeSel.hidden = allWrap.hidden = status !== 'available' || !rows.length;
       if (!rows.length) { body.replaceChildren(empty(t(`stock.empty.${status}`))); tbody = null; return; }
       const tb = table(cols(), rows, { caption: t('stock.list_title'), rowAttrs: (it) => ({ 'data-id': it.id }) });
       tbody = tb.querySelector('tbody');
@@ -253,6 +264,6 @@ function keyList(inst, sel) {
   p.reload();
 
   const el = h('section', { class: 'card', 'data-section': 'keys' },
-    h('h2', {}, t('stock.list_title')), tabs, note, body, h('div', { class: 'actions' }, removeSel), p.el);
+    h('h2', {}, t('stock.list_title')), tabs, note, body, h('div', { class: 'actions' }, allWrap, removeSel), p.el);
   return { el, reload: p.reload };
 }
