@@ -16,6 +16,7 @@
 #include <uv.h>
 
 #include "core/app.h"
+#include "core/audit.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "discord/gateway.h"
@@ -65,6 +66,7 @@ static void on_store_closed(int status, void *arg) {
   } else {
     log_info("main", "store durable; bye");
   }
+  audit_close(); /* no request is left to append; the loop runs until the file is closed */
   rest_global_shutdown();
   gw_global_shutdown();
   net_shutdown();

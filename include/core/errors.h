@@ -96,6 +96,9 @@
     "that channel.")                                                                        \
   X(ERR_PRODUCT_INACTIVE, 1207, 409, "Ative o produto antes de publicá-lo.",                \
     "Activate the product before posting it.")                                              \
+  X(ERR_TEMPLATE_NO_KEY, 1208, 400,                                                         \
+    "O modelo precisa conter {chave}: é por ele que o comprador recebe a chave.",           \
+    "The template must contain {chave}: that is how the buyer receives the key.")           \
   /* stock: 1220-1239 */                                                                    \
   X(ERR_STOCK_NOT_REMOVABLE, 1220, 409,                                                     \
     "Só chaves disponíveis podem ser removidas; esta está reservada ou vendida.",           \

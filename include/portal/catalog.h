@@ -27,7 +27,8 @@ enum http_result portal_commit_reply(struct http_request *req, struct http_reply
                                      struct store_txn *t, unsigned status, json_t *body,
                                      enum err_id conflict, const char *field);
 
-/* Wall-clock milliseconds since the epoch (record timestamps). */
+/* Wall-clock milliseconds since the epoch (record timestamps; defined in src/portal/auth.c,
+ * also declared in portal/auth.h). */
 int64_t portal_now_ms(void);
 
 #endif

@@ -63,15 +63,13 @@ static inline void fake_cli_stop(struct fake_cli *f) {
   close(f->out_fd);
 }
 
-/* 0 when the fake is up and f holds its addresses. */
-static inline int fake_cli_start(struct fake_cli *f, unsigned heartbeat_ms, int tls) {
+/* Spawns argv (argv[0] "node", argv[1] the fake's cli.mjs) with a pipe on stdin and stdout;
+ * 0 when the fake printed its JSON line and f holds its addresses. */
+static inline int fake_cli_spawn(struct fake_cli *f, char *const argv[]) {
   memset(f, 0, sizeof *f);
   int in[2], out[2];
   if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
     return -1;
-  char hb[16];
-  snprintf(hb, sizeof hb, "%u", heartbeat_ms);
-  char *argv[] = {"node", FAKE_CLI_PATH, "--heartbeat-interval", hb, tls ? "--tls" : NULL, NULL};
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, in[0], 0);
@@ -110,11 +108,19 @@ static inline int fake_cli_start(struct fake_cli *f, unsigned heartbeat_ms, int 
     snprintf(f->control, sizeof f->control, "%s", ctl);
     snprintf(f->ca_file, sizeof f->ca_file, "%s", ca ? ca : "");
   } else {
-    fprintf(stderr, "# cannot start the fake Discord (%s): got \"%s\"\n", FAKE_CLI_PATH, line);
+    fprintf(stderr, "# cannot start the fake (%s): got \"%s\"\n", argv[1], line);
     fake_cli_stop(f);
   }
   json_decref(j);
   return ok ? 0 : -1;
+}
+
+/* The fake Discord. */
+static inline int fake_cli_start(struct fake_cli *f, unsigned heartbeat_ms, int tls) {
+  char hb[16];
+  snprintf(hb, sizeof hb, "%u", heartbeat_ms);
+  char *argv[] = {"node", FAKE_CLI_PATH, "--heartbeat-interval", hb, tls ? "--tls" : NULL, NULL};
+  return fake_cli_spawn(f, argv);
 }
 
 static inline size_t fake_cli_collect(char *data, size_t size, size_t n, void *arg) {
