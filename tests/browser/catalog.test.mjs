@@ -6,12 +6,11 @@
 // (filtered and opened), English once, and the products tab on a phone. Any console error,
 // page error or failed request other than the ones provoked on purpose fails the test.
 // Screenshots go to tests/artifacts/browser/.
-import fs from 'node:fs';
-import path from 'node:path';
 import { test, assert, eq, match, until } from '../e2e/lib/harness.mjs';
 import { startDaemon, tmpDir } from '../e2e/lib/daemon.mjs';
 import { DATA_KEY } from '../e2e/lib/seed.mjs';
 import { startFakeDiscord } from '../fakes/discord/server.mjs';
+import { orderRecord, customersFrom, rng, seedOrders, seedCustomers } from '../e2e/lib/orders_seed.mjs';
 import { withBrowser, shot } from './browser.mjs';
 
 const DAY = 24 * 3600 * 1000;
@@ -27,48 +26,21 @@ function keyFile() {
   return Buffer.from(`${lines.join('\n')}\n`);
 }
 
-// Orders and customers as the selling flow writes them (docs/selling.md: the API's order
-// shape plus instanceId; customers keyed <instanceId>-<discordId>).
+// Orders and customers as the selling flow writes them (tests/e2e/lib/orders_seed.mjs): a
+// delivered order with a coupon, a pending one, and a refunded one from three days ago.
 function orderRecords(instanceId, product) {
   const now = Date.now();
-  const item = (qty = 1) => ({ productId: product.id, variationId: product.variations[0].id,
-    productName: product.name, variationName: product.variations[0].name, quantity: qty, unitCents: 2490 });
-  const order = (id, code, status, buyerId, buyerName, createdAt, extra = {}) => ({
-    id, instanceId, code, status, buyerId, buyerName, items: [item()],
-    subtotalCents: 2490, discountCents: 0, totalCents: 2490, currency: 'BRL', coupon: null,
-    payment: { provider: 'mercadopago', id: `mp-${id}`, status: status === 'pending' ? 'pending' : 'approved' },
-    createdAt, paidAt: null, deliveredAt: null,
-    timeline: [{ at: createdAt, status: 'pending' }], ...extra,
-  });
-  const t0 = now - 3600 * 1000;
+  const b1 = { id: '900000000000000001', name: 'comprador1' };
+  const b2 = { id: '900000000000000002', name: 'comprador2' };
+  const items = [{ product, variation: product.variations[0] }];
+  const order = (seed, code, status, buyer, createdAt, coupon = null) =>
+    orderRecord({ r: rng(seed), instanceId, code, status, buyer, items, createdAt, coupon });
   const orders = [
-    order('ord-delivered', 'K7M2Q9XA', 'delivered', '900000000000000001', 'comprador1', t0, {
-      discountCents: 249, totalCents: 2241, coupon: { id: 'cp-1', code: 'BEMVINDO' },
-      paidAt: t0 + 60000, deliveredAt: t0 + 62000,
-      timeline: [{ at: t0, status: 'pending' }, { at: t0 + 60000, status: 'paid' }, { at: t0 + 62000, status: 'delivered', detail: 'dm' }],
-    }),
-    order('ord-pending', 'P3N4D1NG', 'pending', '900000000000000002', 'comprador2', now - 600000),
-    order('ord-expired', 'OLD0RD3R', 'expired', '900000000000000002', 'comprador2', now - 3 * DAY, {
-      timeline: [{ at: now - 3 * DAY, status: 'pending' }, { at: now - 3 * DAY + 900000, status: 'expired' }],
-    }),
+    order(1, 'K7M2Q9XA', 'delivered', b1, now - 3600 * 1000, { id: 'cp-1', code: 'BEMVINDO', type: 'percent', value: 10 }),
+    order(2, 'P3N4D1NG', 'pending', b2, now - 600 * 1000),
+    order(3, 'OLD0RD3R', 'refunded', b2, now - 3 * DAY),
   ];
-  const customer = (discordId, username, first, last, n, spent) => ({
-    id: `${instanceId}-${discordId}`, instanceId, discordId, username,
-    firstPurchaseAt: first, lastPurchaseAt: last, orderCount: n, totalSpentCents: spent,
-  });
-  const customers = [
-    customer('900000000000000001', 'comprador1', t0, t0, 1, 2241),
-    customer('900000000000000002', 'comprador2', now - 3 * DAY, now - 600000, 2, 0),
-  ];
-  return { orders, customers };
-}
-
-function seedOrders(dataDir, instanceId, product) {
-  const { orders, customers } = orderRecords(instanceId, product);
-  const write = (file, key, list) => fs.writeFileSync(path.join(dataDir, file),
-    JSON.stringify({ version: 1, [key]: Object.fromEntries(list.map((r) => [r.id, r])) }));
-  write('orders.json', 'orders', orders);
-  write('customers.json', 'customers', customers);
+  return { orders, customers: customersFrom(orders) };
 }
 
 test('a seller builds a catalog, stocks it, posts it and reads orders and customers', async () => {
@@ -79,7 +51,7 @@ test('a seller builds a catalog, stocks it, posts it and reads orders and custom
   fake.addBotToGuild(app.appId, guild.id, { permissions: '8' });
   const channel = fake.createChannel(guild.id, { name: 'loja', type: 0 });
   const env = { DISCORD_API_BASE: fake.apiBase, DATA_ENCRYPTION_KEY: DATA_KEY };
-  const d = await startDaemon({ dir: tmpDir(), env });
+  let d = await startDaemon({ dir: tmpDir(), env });
   try {
     await withBrowser(async (page) => {
       page.expectedHttpErrors.add('401 /api/me');
@@ -230,10 +202,12 @@ test('a seller builds a catalog, stocks it, posts it and reads orders and custom
       // orders and customers: stop, seed, start again on the same directory and port
       // (the page leaves first, so that its status poll does not hit a stopped daemon)
       await page.goto('about:blank');
-      d.opts.portalPort = d.portalPort;
       await d.stop();
-      seedOrders(d.dataDir, instanceId, prod);
-      await d.start();
+      const seeded = orderRecords(instanceId, prod);
+      seedOrders(d.dataDir, seeded.orders);
+      seedCustomers(d.dataDir, seeded.customers);
+      // the same port: the session cookie and the saved language stay with the origin
+      d = await startDaemon({ dir: d.dir, portalPort: d.portalPort, env });
       await page.goto(`${d.portal}/dashboard/instances/${instanceId}/orders`);
       await page.locator('#order-count', { hasText: '3 pedidos' }).waitFor();
       await shot(page, 'orders');
@@ -241,6 +215,7 @@ test('a seller builds a catalog, stocks it, posts it and reads orders and custom
       await page.getByRole('button', { name: 'Filtrar' }).click();
       await page.locator('#order-count', { hasText: '1 pedido' }).waitFor();
       eq(await page.locator('tbody tr').count(), 1);
+      await page.locator('tbody tr', { hasText: 'K7M2Q9XA' }).waitFor();
       await page.getByRole('button', { name: 'Limpar' }).click();
       await page.getByLabel('Buscar').fill('comprador2');
       await page.getByRole('button', { name: 'Filtrar' }).click();

@@ -77,7 +77,7 @@ function productPage(inst, ctx, pid) {
 
 // The product's own fields; page is null for a new product.
 function productForm(inst, ctx, page) {
-  const p = page?.prod || { name: '', description: '', imageUrl: null, priceCents: null, active: true, dmTemplate: null, lowStockThreshold: 0 };
+  const p = page?.prod || { name: '', description: '', imageUrl: null, priceCents: null, active: true, dmTemplate: null, lowStockThreshold: 5 }; // the API's defaults
   const f = {
     name: field({ id: 'prod-name', label: t('prod.name'), value: p.name, attrs: { maxlength: '100', autocomplete: 'off', required: true } }),
     description: textArea({ id: 'prod-description', label: t('prod.description'), value: p.description || '', attrs: { maxlength: '2000', rows: '3' } }),
@@ -138,8 +138,8 @@ function productForm(inst, ctx, page) {
         form.querySelector('h2').textContent = next.name;
         page.set(next);
       } catch (e) {
-        // bad_template belongs to the template box whatever field the server names.
-        if (e.error === 'bad_template') { f.dmTemplate.setError(e.message); f.dmTemplate.input.focus(); } else showError(e, f, note);
+        // Template errors belong to the template box whatever field the server names.
+        if (e.error === 'bad_template' || e.error === 'template_no_key') { f.dmTemplate.setError(e.message); f.dmTemplate.input.focus(); } else showError(e, f, note);
       }
     });
   });
