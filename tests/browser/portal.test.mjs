@@ -2,55 +2,13 @@
 // bot token (sees the bot's name), creates an API key, starts the bot and sees it go online,
 // and changes a setting; any console error or page error fails the test. Screenshots of the
 // main pages go to tests/artifacts/browser/.
-import fs from 'node:fs';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
 import { test, assert, eq, match } from '../e2e/lib/harness.mjs';
-import { startDaemon, tmpDir, ROOT } from '../e2e/lib/daemon.mjs';
+import { startDaemon, tmpDir } from '../e2e/lib/daemon.mjs';
 import { DATA_KEY } from '../e2e/lib/seed.mjs';
 import { startFakeDiscord } from '../fakes/discord/server.mjs';
-
-const ARTIFACTS = path.join(ROOT, 'tests/artifacts/browser');
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-// A 1x1 PNG for Discord's avatar CDN: the browser never leaves the machine.
-const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
-
-async function withBrowser(fn, { viewport = { width: 1280, height: 900 } } = {}) {
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium', args: ARGS, headless: true });
-  try {
-    const context = await browser.newContext({ viewport, locale: 'pt-BR' });
-    await context.route('https://cdn.discordapp.com/**', (r) => r.fulfill({ status: 200, contentType: 'image/png', body: PNG }));
-    const page = await context.newPage();
-    const problems = [];
-    // Responses the test provokes on purpose (bad input, no session yet) are not problems;
-    // Chromium logs them as "Failed to load resource" console errors, so they are listed here.
-    page.expectedHttpErrors = new Set();
-    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-    page.on('console', (m) => {
-      if (m.type() !== 'error') return;
-      const st = /status of (\d+)/.exec(m.text());
-      const url = m.location()?.url ? new URL(m.location().url).pathname : '';
-      if (st && page.expectedHttpErrors.has(`${st[1]} ${url}`)) return;
-      problems.push(`console: ${m.text()} (${m.location()?.url || ''})`);
-    });
-    try {
-      await fn(page);
-    } catch (e) {
-      await page.screenshot({ path: path.join(ARTIFACTS, 'failure.png'), fullPage: true }).catch(() => {});
-      if (problems.length) e.message += `\nbrowser errors:\n${problems.join('\n')}`;
-      throw e;
-    }
-    assert(problems.length === 0, `browser reported errors:\n${problems.join('\n')}`);
-  } finally {
-    await browser.close();
-  }
-}
-
-const shot = (page, name) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+import { withBrowser, shot } from './browser.mjs';
 
 test('a new seller signs up, sets up an instance and brings its bot online', async () => {
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
   const fake = await startFakeDiscord({ heartbeatInterval: 1000 });
   const app = fake.createApp({ name: 'Bot da Loja' });
   const d = await startDaemon({ dir: tmpDir(), env: { DISCORD_API_BASE: fake.apiBase, DATA_ENCRYPTION_KEY: DATA_KEY } });
@@ -115,9 +73,9 @@ test('a new seller signs up, sets up an instance and brings its bot online', asy
       assert(await page.getByRole('link', { name: 'Convidar o bot para o servidor' }).isVisible(), 'invite link');
       await shot(page, 'instance-overview');
 
-      // a coming-soon tab, then the list shows the instance online
+      // the products tab (empty), then the list shows the instance online
       await page.locator('.tabs a', { hasText: 'Produtos' }).click();
-      await page.getByRole('heading', { name: 'Chega em breve' }).waitFor();
+      await page.getByText('Nenhum produto ainda').waitFor();
       await page.getByRole('link', { name: '← Instâncias' }).click();
       await page.locator('.inst .badge[data-status="online"]').waitFor();
       await shot(page, 'dashboard');

@@ -34,7 +34,7 @@ async function render() {
     if (path !== '/') history.replaceState(null, '', '/');
     cleanup = renderLogin(app, { onSignedIn });
   } else if (parts[0] === 'dashboard' && parts[1] === 'instances' && parts[2]) {
-    cleanup = renderInstance(app, parts[2], parts[3] || 'overview', { navigate });
+    cleanup = renderInstance(app, parts[2], parts[3] || 'overview', { navigate, sub: parts[4] || null });
   } else {
     if (path !== '/dashboard') history.replaceState(null, '', '/dashboard');
     cleanup = renderDashboard(app, { navigate });

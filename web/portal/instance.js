@@ -6,16 +6,23 @@ import { h, notice } from './dom.js';
 import { statusBadge } from './status.js';
 import { renderOverview } from './overview.js';
 import { renderSettings } from './settings.js';
+import { renderProducts } from './products.js';
+import { renderStock } from './stock.js';
+import { renderCoupons } from './coupons.js';
+import { renderOrders } from './orders.js';
+import { renderCustomers } from './customers.js';
 
 const REFRESH_MS = 5000;
 const TABS = ['overview', 'settings', 'products', 'stock', 'coupons', 'orders', 'customers'];
 
-function soon(tab) {
-  return h('section', { class: 'card empty', 'data-tab': tab },
-    h('h2', {}, t('tab.soon_title')), h('p', {}, t('tab.soon')));
-}
+// The tabs drawn once from the first instance fetch; `sub` is the URL's next part (a product,
+// coupon, order or customer id, or "new").
+const VIEWS = {
+  settings: renderSettings, products: renderProducts, stock: renderStock,
+  coupons: renderCoupons, orders: renderOrders, customers: renderCustomers,
+};
 
-export function renderInstance(root, id, tab, { navigate }) {
+export function renderInstance(root, id, tab, { navigate, sub = null }) {
   if (!TABS.includes(tab)) tab = 'overview';
   const base = `/dashboard/instances/${encodeURIComponent(id)}`;
   const title = h('h1', {}, t('common.loading'));
@@ -33,8 +40,14 @@ export function renderInstance(root, id, tab, { navigate }) {
     tabs, note, body);
 
   let stopped = false, timer = null, inst = null, first = true;
+  const cleanups = [];
   const ctx = {
     busy: false,
+    sub,
+    base,
+    // A view's timers and pending work, stopped when the page changes.
+    onCleanup(fn) { cleanups.push(fn); },
+    get inst() { return inst; },
     // Every view that gets a fresh instance from the API passes it here.
     update(next) {
       inst = next;
@@ -53,8 +66,8 @@ export function renderInstance(root, id, tab, { navigate }) {
       note.clear();
       if (first) {
         first = false;
-        if (tab === 'settings') body.replaceChildren(renderSettings(next, ctx));
-        else if (tab !== 'overview') body.replaceChildren(soon(tab));
+        inst = next;
+        if (VIEWS[tab]) body.replaceChildren(VIEWS[tab](next, ctx));
       }
       if (!ctx.busy || first) ctx.update(next);
     } catch (e) {
@@ -72,5 +85,5 @@ export function renderInstance(root, id, tab, { navigate }) {
   }
   body.append(h('p', { class: 'spinner' }, t('common.loading')));
   load();
-  return () => { stopped = true; clearTimeout(timer); };
+  return () => { stopped = true; clearTimeout(timer); cleanups.forEach((fn) => fn()); };
 }
