@@ -27,6 +27,20 @@ enum http_result portal_commit_reply(struct http_request *req, struct http_reply
                                      struct store_txn *t, unsigned status, json_t *body,
                                      enum err_id conflict, const char *field);
 
+/* The same with an audit event (stolen; may be NULL) appended once the change is durable
+ * (without waiting for it: the change is already on disk). Returns 0 (the handler then
+ * returns HTTP_SUSPEND), or what store_commit returned: on STORE_ECONFLICT nothing is applied
+ * nor answered and body and event stay the caller's (to re-check and retry); otherwise an
+ * error (503 when the store failed) is answered and body and event are consumed. */
+int portal_commit_event(struct http_request *req, struct http_reply *rep, struct store_txn *t,
+                        unsigned status, json_t *body, json_t *event);
+
+/* The live (not deleted) records of a scoped collection of one instance, newest first
+ * (createdAt, then id, so that two calls agree). A malloc'd array of borrowed records (*n of
+ * them), or NULL with *n = 0 when there are none or memory ran out (*oom then set). */
+const json_t **portal_list_newest(const char *instance_id, enum store_coll c, size_t *n,
+                                  int *oom);
+
 /* Wall-clock milliseconds since the epoch (record timestamps; defined in src/portal/auth.c,
  * also declared in portal/auth.h). */
 int64_t portal_now_ms(void);

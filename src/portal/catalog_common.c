@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "core/app.h"
+#include "core/audit.h"
+#include "core/log.h"
 #include "portal/catalog.h"
 #include "portal/instances.h"
 
@@ -30,7 +32,7 @@ const json_t *portal_own_product(struct http_request *req, struct http_reply *re
 struct pending {
   struct http_request *req; /* NULL once the request went away */
   unsigned status;
-  json_t *body;
+  json_t *body, *event;
 };
 
 static void on_abort(struct http_request *req, void *arg) {
@@ -40,6 +42,11 @@ static void on_abort(struct http_request *req, void *arg) {
 
 static void on_durable(int status, void *arg) {
   struct pending *p = arg;
+  if (status == 0 && p->event) {
+    if (audit_append(p->event, NULL, NULL) != 0)
+      log_error("portal", "audit: could not append an event");
+    p->event = NULL;
+  }
   if (p->req) {
     struct http_reply *rep = http_reply_of(p->req);
     if (status != 0)
@@ -51,32 +58,93 @@ static void on_durable(int status, void *arg) {
     http_resume(p->req);
   }
   json_decref(p->body);
+  json_decref(p->event);
   free(p);
+}
+
+int portal_commit_event(struct http_request *req, struct http_reply *rep, struct store_txn *t,
+                        unsigned status, json_t *body, json_t *event) {
+  struct pending *p = calloc(1, sizeof *p);
+  if (!p) {
+    store_abort(t);
+    json_decref(body);
+    json_decref(event);
+    http_reply_error(req, rep, ERR_INTERNAL, NULL, NULL);
+    return STORE_ERR;
+  }
+  *p = (struct pending){req, status, body, event};
+  int rc = store_commit(t, on_durable, p);
+  if (rc != 0) {
+    free(p);
+    if (rc == STORE_ECONFLICT)
+      return rc;
+    json_decref(body);
+    json_decref(event);
+    http_reply_error(req, rep, ERR_STORE_FAILED, NULL, NULL);
+    return rc;
+  }
+  http_on_abort(req, on_abort, p);
+  return 0;
 }
 
 enum http_result portal_commit_reply(struct http_request *req, struct http_reply *rep,
                                      struct store_txn *t, unsigned status, json_t *body,
                                      enum err_id conflict, const char *field) {
-  struct pending *p = calloc(1, sizeof *p);
-  if (!p) {
-    store_abort(t);
+  int rc = portal_commit_event(req, rep, t, status, body, NULL);
+  if (rc == STORE_ECONFLICT) {
     json_decref(body);
-    http_reply_error(req, rep, ERR_INTERNAL, NULL, NULL);
-    return HTTP_DONE;
+    http_reply_error(req, rep, conflict, field, NULL);
   }
-  p->req = req;
-  p->status = status;
-  p->body = body;
-  int rc = store_commit(t, on_durable, p);
-  if (rc != 0) {
-    json_decref(body);
-    free(p);
-    if (rc == STORE_ECONFLICT)
-      http_reply_error(req, rep, conflict, field, NULL);
-    else
-      http_reply_error(req, rep, ERR_STORE_FAILED, NULL, NULL);
-    return HTTP_DONE;
+  return rc == 0 ? HTTP_SUSPEND : HTTP_DONE;
+}
+
+struct list {
+  const json_t **recs;
+  size_t n, cap;
+  int oom;
+};
+
+static int collect(const char *id, const json_t *rec, void *arg) {
+  (void)id;
+  struct list *l = arg;
+  if (json_object_get(rec, "deletedAt"))
+    return 0;
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 32;
+    const json_t **r = realloc(l->recs, cap * sizeof *r);
+    if (!r) {
+      l->oom = 1;
+      return 1;
+    }
+    l->recs = r;
+    l->cap = cap;
   }
-  http_on_abort(req, on_abort, p);
-  return HTTP_SUSPEND;
+  l->recs[l->n++] = rec;
+  return 0;
+}
+
+static int newest_first(const void *a, const void *b) {
+  const json_t *x = *(const json_t *const *)a, *y = *(const json_t *const *)b;
+  json_int_t cx = json_integer_value(json_object_get(x, "createdAt"));
+  json_int_t cy = json_integer_value(json_object_get(y, "createdAt"));
+  if (cx != cy)
+    return cx > cy ? -1 : 1;
+  const char *ix = json_string_value(json_object_get(x, "id"));
+  const char *iy = json_string_value(json_object_get(y, "id"));
+  return strcmp(iy ? iy : "", ix ? ix : "");
+}
+
+const json_t **portal_list_newest(const char *instance_id, enum store_coll c, size_t *n,
+                                  int *oom) {
+  struct list l = {0};
+  store_foreach(astra.store, c, instance_id, collect, &l);
+  *oom = l.oom;
+  if (l.oom || !l.n) {
+    free(l.recs);
+    *n = 0;
+    return NULL;
+  }
+  qsort(l.recs, l.n, sizeof *l.recs, newest_first);
+  *n = l.n;
+  return l.recs;
 }

@@ -29,5 +29,5 @@ enum http_result portal_delete_instances_ID_stock_ID(struct http_request *req,
   json_object_set(ev, "productId", json_object_get(rec, "productId"));
   struct store_txn *t = store_begin(astra.store);
   store_del(t, STORE_STOCK, req->params[0], req->params[1]);
-  return portal_stock_commit(req, rep, t, 204, NULL, ev) == 0 ? HTTP_SUSPEND : HTTP_DONE;
+  return portal_commit_event(req, rep, t, 204, NULL, ev) == 0 ? HTTP_SUSPEND : HTTP_DONE;
 }

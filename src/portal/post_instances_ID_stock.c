@@ -129,7 +129,7 @@ static int attempt(struct http_request *req, struct http_reply *rep,
   json_object_set_new(ev, "productId", json_string(pid));
   json_object_set_new(ev, "variationId", vid ? json_string(vid) : json_null());
   json_object_set_new(ev, "count", json_integer((json_int_t)added));
-  int rc = portal_stock_commit(req, rep, t, 200, body, ev);
+  int rc = portal_commit_event(req, rep, t, 200, body, ev);
   if (rc == STORE_ECONFLICT) {
     json_decref(body);
     json_decref(ev);

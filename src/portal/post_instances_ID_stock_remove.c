@@ -7,6 +7,7 @@
 #include "core/jspec.h"
 #include "portal/instances.h"
 #include "portal/portal.h"
+#include "portal/catalog.h"
 #include "portal/stock.h"
 #include "store/store.h"
 
@@ -70,5 +71,5 @@ enum http_result portal_post_instances_ID_stock_remove(struct http_request *req,
   json_t *ev = portal_stock_event(req, "stock.remove");
   json_object_set_new(ev, "count", json_integer((json_int_t)n));
   json_object_set_new(ev, "stockIds", removed);
-  return portal_stock_commit(req, rep, t, 200, body, ev) == 0 ? HTTP_SUSPEND : HTTP_DONE;
+  return portal_commit_event(req, rep, t, 200, body, ev) == 0 ? HTTP_SUSPEND : HTTP_DONE;
 }
