@@ -13,6 +13,7 @@ import { test, assert, eq } from './lib/harness.mjs';
 import { startDaemon, tmpDir, ROOT } from './lib/daemon.mjs';
 import { DATA_KEY } from './lib/seed.mjs';
 import { PortalClient, PORTAL_PROTECTED_ROUTES, pathFor, seenBodies } from './lib/portal_routes.mjs';
+import { startFakeDiscord } from '../fakes/discord/server.mjs';
 
 const PASSWORD = 'senha-forte-123';
 const KEYS = ['TENANT-A-KEY-0001-SECRET', 'TENANT-A-KEY-0002-SECRET', 'TENANT-A-KEY-0003-SECRET'];
@@ -54,10 +55,11 @@ function seedSales(dataDir, instanceId, productId, variationId) {
 
 // Seller A's whole store, made through the API: instance, product with a variation, keys,
 // a coupon; then orders and customers seeded while the daemon is stopped.
-async function storeOf(d, email) {
+async function storeOf(d, email, token) {
   const c = new PortalClient(d.portal);
   await ok(await c.signup(email, PASSWORD), 201, 'signup');
   const inst = await ok(await c.post('/api/instances', { name: 'Loja' }), 201, 'instance');
+  await ok(await c.request('PUT', `/api/instances/${inst.id}/token`, { body: { token } }), 200, 'bot token');
   const prod = await ok(await c.post(`/api/instances/${inst.id}/products`, { name: 'Produto A', priceCents: 1500 }), 201, 'product');
   const withVar = await ok(await c.post(`/api/instances/${inst.id}/products/${prod.id}/variations`, { name: '30 dias', priceCents: 1500 }), 201, 'variation');
   const variation = withVar.variations[0].id;
@@ -82,10 +84,12 @@ async function snapshot(c, ids) {
 
 test('another seller\'s ids answer 404 on every instance route and change nothing', async () => {
   const dir = tmpDir();
-  const env = { DATA_ENCRYPTION_KEY: DATA_KEY };
+  const fake = await startFakeDiscord({ heartbeatInterval: 1000 });
+  const apps = [fake.createApp({ name: 'Bot A' }), fake.createApp({ name: 'Bot B' })];
+  const env = { DATA_ENCRYPTION_KEY: DATA_KEY, DISCORD_API_BASE: fake.apiBase };
   let d = await startDaemon({ dir, env });
-  const a = await storeOf(d, `a.${Date.now()}@loja.test`);
-  const b = await storeOf(d, `b.${Date.now()}@loja.test`);
+  const a = await storeOf(d, `a.${Date.now()}@loja.test`, apps[0].token);
+  const b = await storeOf(d, `b.${Date.now()}@loja.test`, apps[1].token);
   await d.stop();
   Object.assign(a.ids, seedSales(d.dataDir, a.ids.instance, a.ids.product, a.ids.variation));
   Object.assign(b.ids, seedSales(d.dataDir, b.ids.instance, b.ids.product, b.ids.variation));
@@ -118,10 +122,13 @@ test('another seller\'s ids answer 404 on every instance route and change nothin
     res = await b.client.post(`/api/instances/${b.ids.instance}/dm-preview`, { productId: a.ids.product });
     eq(res.status, 404, 'preview of another seller\'s product');
     eq(await snapshot(a.client, a.ids), before, 'seller A\'s data after seller B\'s attempts');
-    // no body ever carried one of A's keys (none was revealed in this test)
-    for (const body of seenBodies) for (const k of KEYS) assert(!body.includes(k), `a response carried a stored key: ${body.slice(0, 200)}`);
+    // no body ever carried a key (none was revealed here), a bot token or a password hash,
+    // nor the stored (sealed or hashed) forms of them
+    const secrets = [...KEYS, ...apps.map((x) => x.token), 'scrypt$', '"passwordHash"', '"botToken"', '"keyHash"', '"key"', '"apiKeyHash"'];
+    for (const body of seenBodies) for (const k of secrets) assert(!body.includes(k), `a response carried ${k}: ${body.slice(0, 200)}`);
   } finally {
     await d.stop();
+    await fake.close();
   }
 });
 
