@@ -15,6 +15,7 @@
 #include <time.h>
 #include <uv.h>
 
+#include "bot/bot.h"
 #include "core/app.h"
 #include "core/audit.h"
 #include "core/config.h"
@@ -23,6 +24,8 @@
 #include "discord/rest.h"
 #include "http/httpd.h"
 #include "net/net.h"
+#include "pay/mercadopago.h"
+#include "pay/reconcile.h"
 #include "runtime/runtime.h"
 #include "servers.h"
 #include "store/store.h"
@@ -67,6 +70,7 @@ static void on_store_closed(int status, void *arg) {
     log_info("main", "store durable; bye");
   }
   audit_close(); /* no request is left to append; the loop runs until the file is closed */
+  mp_shutdown();
   rest_global_shutdown();
   gw_global_shutdown();
   net_shutdown();
@@ -122,6 +126,9 @@ static void begin_shutdown(const char *why) {
     return;
   astra.phase = APP_STOPPING;
   log_info("main", "%s: stopping (grace %d ms)", why, cfg.shutdown_grace_ms);
+  bot_cart_sweeper_stop();
+  bot_outbox_stop();
+  pay_reconcile_stop();
   runtime_shutdown(NULL, NULL);
   if (astra.portal)
     http_server_quiesce(astra.portal);
@@ -224,6 +231,10 @@ static int start(void) {
            cfg.portal_host, http_server_port(astra.portal), cfg.admin_host,
            http_server_port(astra.admin), cfg.data_dir);
   runtime_init();
+  mp_init(cfg.mercadopago_api_base, cfg.mercadopago_access_token);
+  pay_reconcile_start();
+  bot_outbox_start();
+  bot_cart_sweeper_start();
   astra.phase = APP_RUNNING;
   return 0;
 }

@@ -19,6 +19,10 @@ const struct http_route portal_routes[] = {
     {HTTP_GET, "/api/auth/discord", portal_get_auth_discord, 0, ROUTE_PUBLIC},
     {HTTP_GET, "/api/auth/discord/callback", portal_get_auth_discord_callback, 0, ROUTE_PUBLIC},
     {HTTP_GET, "/api/me", portal_get_me, 0, ROUTE_JSON},
+    /* payments: Mercado Pago's notifications (signed; public) and the seller's wallet */
+    {HTTP_POST, "/api/webhooks/mercadopago", portal_post_webhooks_mercadopago, 8192,
+     ROUTE_JSON | ROUTE_PUBLIC},
+    {HTTP_GET, "/api/wallet", portal_get_wallet, 0, 0},
     /* instances: src/portal/ files with "instances" in their name */
     {HTTP_GET, "/api/instances", portal_get_instances, 0, 0},
     {HTTP_POST, "/api/instances", portal_post_instances, 1024, ROUTE_JSON},
@@ -70,6 +74,8 @@ const struct http_route portal_routes[] = {
     /* orders and customers (read-only) */
     {HTTP_GET, "/api/instances/:id/orders", portal_get_instances_ID_orders, 0, 0},
     {HTTP_GET, "/api/instances/:id/orders/:oid", portal_get_instances_ID_orders_ID, 0, 0},
+    {HTTP_POST, "/api/instances/:id/orders/:oid/retry",
+     portal_post_instances_ID_orders_ID_retry, 0, 0},
     {HTTP_GET, "/api/instances/:id/customers", portal_get_instances_ID_customers, 0, 0},
     {HTTP_GET, "/api/instances/:id/customers/:cid", portal_get_instances_ID_customers_ID, 0, 0},
 };

@@ -30,4 +30,24 @@ void bot_register_commands(struct bot_ctx *ctx, const char *guild_id);
 void bot_cmd_vincular(struct ix *ix);
 void bot_btn_status(struct ix *ix);
 
+/* Selling (custom_ids: astra:buy:<productId>, astra:pick:<productId> (select),
+ * astra:cart:<op>:<cartId>[:<arg>], modal astra:coupon:<cartId>). */
+void bot_btn_buy(struct ix *ix);
+void bot_sel_pick(struct ix *ix);
+void bot_cart_action(struct ix *ix);
+void bot_modal_coupon(struct ix *ix);
+/* Carts: the inactivity sweeper (warning, then expiry that releases reserved keys). */
+void bot_cart_sweeper_start(void);
+void bot_cart_sweeper_stop(void);
+
+/* Delivery (astra:reveal:<orderId>, astra:resend:<orderId>) and /pedido codigo:<code>. */
+void bot_btn_reveal(struct ix *ix);
+void bot_btn_resend(struct ix *ix);
+void bot_cmd_pedido(struct ix *ix);
+/* The outbox worker: DMs, log-channel posts, product post updates, with retries. */
+void bot_outbox_start(void);
+void bot_outbox_stop(void);
+/* Wakes the worker now (a new entry was committed). */
+void bot_outbox_kick(void);
+
 #endif

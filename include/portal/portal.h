@@ -8,6 +8,14 @@
 
 enum http_result portal_get_health(struct http_request *req, struct http_reply *rep);
 
+/* Payments: Mercado Pago's notifications, and the seller's wallet. */
+enum http_result portal_post_webhooks_mercadopago(struct http_request *req,
+                                                  struct http_reply *rep);
+enum http_result portal_get_wallet(struct http_request *req, struct http_reply *rep);
+/* Retries an order's failed deliveries. */
+enum http_result portal_post_instances_ID_orders_ID_retry(struct http_request *req,
+                                                          struct http_reply *rep);
+
 /* Instances (src/portal/ files with "instances" in their name). */
 enum http_result portal_get_instances(struct http_request *req, struct http_reply *rep);
 enum http_result portal_post_instances(struct http_request *req, struct http_reply *rep);

@@ -17,6 +17,15 @@ const struct ix_route bot_routes[] = {
     /* type        name        handler           ephemeral */
     {IX_COMMAND, "vincular", bot_cmd_vincular, 1},
     {IX_COMPONENT, "status", bot_btn_status, 1},
+    /* selling: the product post, the cart (src/bot/cart*.c) */
+    {IX_COMPONENT, "buy", bot_btn_buy, 1},
+    {IX_COMPONENT, "pick", bot_sel_pick, 1},
+    {IX_COMPONENT, "cart", bot_cart_action, 1},
+    {IX_MODAL, "coupon", bot_modal_coupon, 1},
+    /* delivery and the buyer's orders (src/bot/outbox.c, cmd_pedido.c) */
+    {IX_COMPONENT, "reveal", bot_btn_reveal, 1},
+    {IX_COMPONENT, "resend", bot_btn_resend, 1},
+    {IX_COMMAND, "pedido", bot_cmd_pedido, 1},
 };
 const size_t bot_nroutes = sizeof bot_routes / sizeof bot_routes[0];
 

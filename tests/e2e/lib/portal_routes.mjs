@@ -28,8 +28,9 @@ export function pathFor(route, ids = {}) {
 const R = (method, route, body) => ({ method, route, path: pathFor(route), body });
 
 export const PORTAL_PROTECTED_ROUTES = [
-  // accounts
+  // accounts and wallet
   R('GET', '/api/me'),
+  R('GET', '/api/wallet'),
   R('POST', '/api/auth/logout'),
   R('POST', '/api/auth/password', { current: 'senha-antiga-1', new: 'senha-nova-123' }),
   // instances
@@ -68,6 +69,7 @@ export const PORTAL_PROTECTED_ROUTES = [
   // orders and customers
   R('GET', '/api/instances/:id/orders'),
   R('GET', '/api/instances/:id/orders/:oid'),
+  R('POST', '/api/instances/:id/orders/:oid/retry'),
   R('GET', '/api/instances/:id/customers'),
   R('GET', '/api/instances/:id/customers/:cid'),
 ];
@@ -79,6 +81,8 @@ export const PORTAL_PUBLIC_ROUTES = [
   R('POST', '/api/auth/login'),
   R('GET', '/api/auth/discord'),
   R('GET', '/api/auth/discord/callback'),
+  // signed by Mercado Pago (x-signature), not by a session
+  R('POST', '/api/webhooks/mercadopago'),
 ];
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);

@@ -1,0 +1,7 @@
+/* POST /api/instances/:id/orders/:oid/retry: not built yet (selling issue, work in progress). */
+#include "portal/portal.h"
+
+enum http_result portal_post_instances_ID_orders_ID_retry(struct http_request *req, struct http_reply *rep) {
+  http_reply_error(req, rep, ERR_INTERNAL, NULL, "not built yet");
+  return HTTP_DONE;
+}
