@@ -101,6 +101,7 @@ int portal_server_start(const struct static_site *site, char *err, size_t errlen
       .site = site,
       .authorize = portal_authorize,
       .locale = astra.cfg->locale,
+      .trust_proxy = astra.cfg->trust_proxy,
       .connection_limit = 4096,
   };
   return http_server_start(&astra.portal, astra.loop, &cfg, err, errlen);

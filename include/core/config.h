@@ -25,6 +25,7 @@ struct config {
   int portal_port;   /* PORTAL_PORT, 3100 */
   int admin_port;    /* ADMIN_PORT, 3000 */
   char *portal_host; /* PORTAL_HOST, 0.0.0.0 */
+  int trust_proxy;   /* TRUST_PROXY, 0: the portal's client is the last X-Forwarded-For hop */
   char *admin_host;  /* ADMIN_HOST, 127.0.0.1 */
 
   /* places */

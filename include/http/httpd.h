@@ -25,6 +25,10 @@ struct http_server_config {
   int (*authorize)(struct http_request *req, struct http_reply *rep);
   const char *locale; /* default "pt-BR" */
   unsigned connection_limit; /* 0: 1024 */
+  /* Behind a reverse proxy: the client's address is the last entry of X-Forwarded-For (the
+   * one the proxy appended; earlier ones are whatever the client sent), when it is a valid
+   * IP. Without it, per-IP limits would see the proxy alone. */
+  int trust_proxy;
 };
 
 struct http_server;

@@ -303,6 +303,7 @@ enum kind {
   K_GRACE,
   K_PERCENT,  /* "4.99": stored as basis points (499), 0-100 with at most 2 decimals */
   K_CENTS,    /* an amount in cents, 0 - 100000000 */
+  K_BOOL,     /* 1/0, true/false, yes/no, on/off */
 };
 
 struct var {
@@ -329,6 +330,7 @@ static const struct var vars[] = {
     {"PORTAL_PORT", K_PORT, OFF(portal_port), "3100"},
     {"ADMIN_PORT", K_PORT, OFF(admin_port), "3000"},
     {"PORTAL_HOST", K_HOST, OFF(portal_host), "0.0.0.0"},
+    {"TRUST_PROXY", K_BOOL, OFF(trust_proxy), "0"},
     {"ADMIN_HOST", K_HOST, OFF(admin_host), "127.0.0.1"},
     {"DATA_DIR", K_PATH, OFF(data_dir), "./data"},
     {"LOG_DIR", K_PATH, OFF(log_dir), "./logs"},
@@ -353,7 +355,7 @@ static int is_secret(enum kind k) {
 }
 
 static int is_int(enum kind k) {
-  return k == K_PORT || k == K_GRACE || k == K_PERCENT || k == K_CENTS;
+  return k == K_PORT || k == K_GRACE || k == K_PERCENT || k == K_CENTS || k == K_BOOL;
 }
 
 static int is_string(enum kind k) { return !is_int(k) && k != K_LEVEL; }
@@ -545,6 +547,19 @@ static int set_var(struct config *c, const struct var *v, const char *raw, char 
     if (parse_int(val, 0, GRACE_MAX_MS, int_field(c, v)) != 0) {
       set_err(err, errlen, "%s: expected a number of milliseconds 0-%d, got '%.100s'", v->name,
               GRACE_MAX_MS, val);
+      return -1;
+    }
+    return 0;
+  case K_BOOL:
+    if (!strcasecmp(val, "1") || !strcasecmp(val, "true") || !strcasecmp(val, "yes") ||
+        !strcasecmp(val, "on"))
+      *int_field(c, v) = 1;
+    else if (!strcasecmp(val, "0") || !strcasecmp(val, "false") || !strcasecmp(val, "no") ||
+             !strcasecmp(val, "off"))
+      *int_field(c, v) = 0;
+    else {
+      set_err(err, errlen, "%s: expected 1 or 0 (true/false, yes/no, on/off), got '%.100s'",
+              v->name, val);
       return -1;
     }
     return 0;

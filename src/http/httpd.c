@@ -380,6 +380,26 @@ static int is_json_type(const char *ct) {
   return !strncasecmp(ct, "application/json", n) && (ct[n] == 0 || ct[n] == ';' || ct[n] == ' ');
 }
 
+/* The last X-Forwarded-For hop into ip, when it is a valid address (else ip is kept). */
+static void forwarded_for(struct conn *c, char *ip, size_t iplen) {
+  const char *xff = MHD_lookup_connection_value(c->mhd, MHD_HEADER_KIND, "X-Forwarded-For");
+  if (!xff)
+    return;
+  const char *last = strrchr(xff, ',');
+  last = last ? last + 1 : xff;
+  while (*last == ' ' || *last == '\t')
+    last++;
+  char cand[INET6_ADDRSTRLEN];
+  size_t n = strcspn(last, " \t");
+  if (n == 0 || n >= sizeof cand)
+    return;
+  memcpy(cand, last, n);
+  cand[n] = 0;
+  unsigned char addr[16];
+  if (inet_pton(AF_INET, cand, addr) == 1 || inet_pton(AF_INET6, cand, addr) == 1)
+    snprintf(ip, iplen, "%s", cand);
+}
+
 /* The first call for a request: everything that can be decided from the headers alone. */
 static enum MHD_Result on_headers(struct conn *c, const char *method) {
   struct http_server *s = c->srv;
@@ -393,6 +413,8 @@ static enum MHD_Result on_headers(struct conn *c, const char *method) {
     inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, ipbuf, sizeof ipbuf);
   else if (sa && sa->sa_family == AF_INET6)
     inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, ipbuf, sizeof ipbuf);
+  if (s->cfg.trust_proxy)
+    forwarded_for(c, ipbuf, sizeof ipbuf);
   c->req.remote_ip = strdup(ipbuf);
 
   size_t raw_len = c->raw_uri ? strlen(c->raw_uri) : 0;

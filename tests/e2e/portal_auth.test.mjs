@@ -235,6 +235,26 @@ test('rate limits: login per account and per IP, signup per IP (429 with Retry-A
   });
 }, { timeout: 60000 });
 
+test('behind a proxy (TRUST_PROXY=1) the per-IP limits key on the last X-Forwarded-For hop; without it the header is ignored', async () => {
+  const signupFrom = (c, xff, i) => c.post('/api/auth/signup', { email: `p${i}.${uniq()}@example.com`, password: PASSWORD }, { headers: { 'x-forwarded-for': xff } });
+  await withDaemon({ env: { TRUST_PROXY: '1' } }, async (d) => {
+    const proxy = new PortalClient(d.portal); // one socket address: the proxy
+    // six buyers behind the proxy: each has its own budget (the client's own claim, first in
+    // the list, is not what counts)
+    for (let i = 0; i < 6; i++) eq((await signupFrom(proxy, `10.9.9.9, 203.0.113.${i + 1}`, i)).status, 201);
+    // one of them, a sixth time: over their limit
+    for (let i = 0; i < 4; i++) eq((await signupFrom(proxy, `203.0.113.1`, 10 + i)).status, 201);
+    errorBody(await signupFrom(proxy, '198.51.100.7, 203.0.113.1', 20), 429, 1013);
+    // a hop that is not an address falls back to the socket's
+    eq((await signupFrom(proxy, 'desconhecido', 30)).status, 201);
+  });
+  await withDaemon({}, async (d) => {
+    const direct = new PortalClient(d.portal);
+    for (let i = 0; i < 5; i++) eq((await signupFrom(direct, `203.0.113.${i + 1}`, i)).status, 201);
+    errorBody(await signupFrom(direct, '203.0.113.99', 9), 429, 1013);
+  });
+}, { timeout: 60000 });
+
 test('scrypt runs off the loop: /health answers during a burst of logins; clients that leave mid-hash are harmless', async () => {
   await withDaemon({}, async (d) => {
     const email = `carga.${uniq()}@example.com`;

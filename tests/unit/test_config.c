@@ -22,7 +22,7 @@ static const char *const all_vars[] = {
     "WEB_DIR",              "LOG_LEVEL",                   "PUBLIC_URL",
     "LOCALE",               "DISCORD_API_BASE",            "DISCORD_OAUTH_AUTHORIZE_URL",
     "MERCADOPAGO_API_BASE", "TLS_CA_FILE",                 "SHUTDOWN_GRACE_MS",
-    "PLATFORM_FEE_PERCENT", "PLATFORM_FEE_FIXED_CENTS",
+    "PLATFORM_FEE_PERCENT", "PLATFORM_FEE_FIXED_CENTS",    "TRUST_PROXY",
 };
 
 /* A clean slate: no variable set, cwd in a fresh directory without .env. */
@@ -76,6 +76,7 @@ TEST(defaults) {
   CHECK_INT(c.shutdown_grace_ms, 10000);
   CHECK_INT(c.platform_fee_bp, 500);
   CHECK_INT(c.platform_fee_fixed_cents, 0);
+  CHECK_INT(c.trust_proxy, 0);
   CHECK(c.discord_token == NULL && c.admin_panel_token == NULL &&
         c.portal_session_secret == NULL && c.data_encryption_key == NULL &&
         c.mercadopago_access_token == NULL);
@@ -243,6 +244,8 @@ TEST(each_invalid_value_names_the_variable) {
        "PLATFORM_FEE_PERCENT: expected a percentage 0-100 with at most 2 decimals, got '5.'"},
       {"PLATFORM_FEE_PERCENT", ".5",
        "PLATFORM_FEE_PERCENT: expected a percentage 0-100 with at most 2 decimals, got '.5'"},
+      {"TRUST_PROXY", "talvez",
+       "TRUST_PROXY: expected 1 or 0 (true/false, yes/no, on/off), got 'talvez'"},
       {"PLATFORM_FEE_FIXED_CENTS", "-1",
        "PLATFORM_FEE_FIXED_CENTS: expected an amount in cents 0-100000000, got '-1'"},
       {"PLATFORM_FEE_FIXED_CENTS", "1.50",
@@ -281,6 +284,7 @@ TEST(valid_edge_values_accepted) {
   setenv("SHUTDOWN_GRACE_MS", "0", 1);
   setenv("PLATFORM_FEE_PERCENT", "4.5", 1);
   setenv("PLATFORM_FEE_FIXED_CENTS", "99", 1);
+  setenv("TRUST_PROXY", "Yes", 1);
   setenv("LOCALE", "pt-br", 1);
   setenv("LOG_LEVEL", "error", 1);
   setenv("PUBLIC_URL", "http://[::1]:3100/loja", 1);
@@ -297,6 +301,7 @@ TEST(valid_edge_values_accepted) {
   CHECK_INT(c.shutdown_grace_ms, 0);
   CHECK_INT(c.platform_fee_bp, 450);
   CHECK_INT(c.platform_fee_fixed_cents, 99);
+  CHECK_INT(c.trust_proxy, 1);
   CHECK_STR(c.locale, "pt-BR");
   CHECK_INT(c.log_level, LOG_ERROR);
   CHECK_STR(c.public_url, "http://[::1]:3100/loja");
@@ -504,7 +509,7 @@ TEST(print_masks_every_secret) {
   int lines = 0;
   for (const char *p = text; *p; p++)
     lines += *p == '\n';
-  int ok = lines == 26 && strstr(text, "PORTAL_PORT=3100\n") &&
+  int ok = lines == 27 && strstr(text, "TRUST_PROXY=0\n") && strstr(text, "PORTAL_PORT=3100\n") &&
            strstr(text, "PLATFORM_FEE_PERCENT=5.00\n") &&
            strstr(text, "PLATFORM_FEE_FIXED_CENTS=0\n") &&
            strstr(text, "LOG_LEVEL=info\n") && strstr(text, "TLS_CA_FILE=(unset)\n") &&
