@@ -198,7 +198,8 @@ enum http_result portal_get_instances_ID_stock(struct http_request *req,
     http_reply_error(req, rep, ERR_INTERNAL, NULL, NULL);
     return HTTP_DONE;
   }
-  qsort(w.items, w.n, sizeof *w.items, by_newest);
+  if (w.n > 1) /* qsort wants a real array, even for 0 items */
+    qsort(w.items, w.n, sizeof *w.items, by_newest);
   size_t page = w.n < (size_t)limit ? w.n : (size_t)limit;
   json_t *items = json_array();
   for (size_t i = 0; i < page; i++)
