@@ -459,7 +459,8 @@ enum shop_cart_sweep shop_cart_sweep_check(const json_t *cart, int64_t now,
   int64_t idle = now - last;
   if (idle >= inactivity_ms)
     return SHOP_SWEEP_EXPIRE;
-  if (idle >= inactivity_ms - warn_lead(inactivity_ms) && json_is_null(json_object_get(cart, "warnedAt")))
+  if (idle >= inactivity_ms - warn_lead(inactivity_ms) &&
+      json_is_null(json_object_get(cart, "warnedAt")))
     return SHOP_SWEEP_WARN;
   return SHOP_SWEEP_NONE;
 }

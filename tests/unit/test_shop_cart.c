@@ -129,7 +129,8 @@ static enum shop_cart_error open_cart(const char *buyer, const char *pid, const 
 static const json_t *cart(const char *id) { return store_get(astra.store, STORE_CARTS, NULL, id); }
 
 static const char *line_str(const char *id, const char *k) {
-  return json_string_value(json_object_get(json_array_get(json_object_get(cart(id), "items"), 0), k));
+  const json_t *line = json_array_get(json_object_get(cart(id), "items"), 0);
+  return json_string_value(json_object_get(line, k));
 }
 
 static int line_qty(const char *id) {
