@@ -30,6 +30,11 @@ int shop_init(char *err, size_t errlen) {
       {STORE_CUSTOMERS, "instanceId", STORE_INDEX_MULTI, NULL},
       {STORE_WALLET, "userId", STORE_INDEX_MULTI, NULL},
       {STORE_OUTBOX, "status", STORE_INDEX_MULTI, NULL},
+      /* carts (src/shop/cart.c): "<instanceId>:<buyerId>" is set only while a cart is not
+       * closed, so the store itself refuses a buyer's second open cart in an instance */
+      {STORE_CARTS, "openKey", STORE_INDEX_UNIQUE, "a buyer has two open carts"},
+      /* the inactivity sweeper visits open and checkout carts only */
+      {STORE_CARTS, "status", STORE_INDEX_MULTI, NULL},
   };
   for (size_t i = 0; i < sizeof idx / sizeof idx[0]; i++) {
     int rc = store_index_define(astra.store, idx[i].c, idx[i].field, idx[i].unique);

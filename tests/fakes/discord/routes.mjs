@@ -287,6 +287,45 @@ export function buildRoutes(fake) {
     return { status: 200, body: ch.json(app.botUserId) };
   }
 
+  // PATCH /channels/{id} (channel.mdx §Modify Channel), the subset bots use to close a cart:
+  // a thread's name, archived, locked (and auto_archive_duration); a guild channel's name.
+  // Locking, or touching a thread the bot did not create, needs MANAGE_THREADS; the thread's
+  // creator may rename and (un)archive it. Other fields are refused as not implemented.
+  function modifyChannel(ctx) {
+    const app = ctx.app, body = ctx.body;
+    const ch = channel(ctx.params.channel_id);
+    const perms = viewable(app, ch);
+    const allowed = ch.isThread ? ['name', 'archived', 'locked', 'auto_archive_duration'] : ['name'];
+    const problems = [];
+    for (const k of Object.keys(body)) {
+      if (!allowed.includes(k)) problems.push({ path: [k], code: 'FAKE_NOT_IMPLEMENTED', message: `${k} is not implemented by the fake.` });
+    }
+    if (body.name !== undefined && (typeof body.name !== 'string' || len(body.name) < 1 || len(body.name) > 100)) problems.push({ path: ['name'], code: 'BASE_TYPE_BAD_LENGTH', message: 'Must be between 1 and 100 in length.' });
+    for (const k of ['archived', 'locked']) if (body[k] !== undefined && typeof body[k] !== 'boolean') problems.push({ path: [k], code: 'BASE_TYPE_BAD_BOOLEAN', message: 'Must be a boolean.' });
+    if (body.auto_archive_duration !== undefined && !AUTO_ARCHIVE.has(body.auto_archive_duration)) problems.push({ path: ['auto_archive_duration'], code: 'BASE_TYPE_CHOICES', message: 'Value must be one of {60, 1440, 4320, 10080}.' });
+    fail(problems);
+    if (ch.isThread) {
+      const owner = ch.ownerId === app.botUserId;
+      const manage = (perms & P.MANAGE_THREADS) !== 0n;
+      if (body.locked !== undefined && !manage) throw E.missingPermissions();
+      if (!owner && !manage) throw E.missingPermissions();
+      if (ch.threadMeta.locked && !manage) throw E.missingPermissions();
+      if (body.archived !== undefined) {
+        ch.threadMeta.archived = body.archived;
+        ch.threadMeta.archive_timestamp = isoNow();
+      }
+      if (body.locked !== undefined) ch.threadMeta.locked = body.locked;
+      if (body.auto_archive_duration !== undefined) ch.threadMeta.auto_archive_duration = body.auto_archive_duration;
+      if (body.name !== undefined) ch.name = body.name;
+      st.toGuildBots(ch.guild(), 'THREAD_UPDATE', (a) => (st.canView(a, ch) ? ch.json(a.botUserId) : null), INTENT.GUILDS);
+      return { status: 200, body: ch.json(app.botUserId) };
+    }
+    if (!(perms & P.MANAGE_CHANNELS)) throw E.missingPermissions();
+    if (body.name !== undefined) ch.name = body.name;
+    channelEvent(ch, 'CHANNEL_UPDATE');
+    return { status: 200, body: ch.json(app.botUserId) };
+  }
+
   function createThread(ctx) {
     const app = ctx.app, body = ctx.body;
     const parent = channel(ctx.params.channel_id);
@@ -770,6 +809,7 @@ export function buildRoutes(fake) {
     route('DELETE', '/channels/{channel_id}/messages/{message_id}', deleteMessage, { ...chan, bucket: B(5, 1) }),
     route('GET', '/channels/{channel_id}', getChannel, { ...chan }),
     route('DELETE', '/channels/{channel_id}', deleteChannel, { ...chan }),
+    route('PATCH', '/channels/{channel_id}', modifyChannel, { ...chan, body: true }),
     route('POST', '/channels/{channel_id}/threads', createThread, { ...chan, body: true }),
     route('PUT', '/channels/{channel_id}/thread-members/{user_id}', addThreadMember, { ...chan }),
     route('DELETE', '/channels/{channel_id}/thread-members/{user_id}', removeThreadMember, { ...chan }),
