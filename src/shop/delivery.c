@@ -237,8 +237,11 @@ size_t shop_delivery_split(const char *text, size_t max, size_t *off, size_t *le
     }
     if (end < total && last_nl > pos)
       end = last_nl; /* cut at the line break; it is skipped by the next part */
+    size_t stop = end;
+    while (stop > pos && s[stop - 1] == '\n')
+      stop--; /* Discord trims them anyway; the count must match what is shown */
     off[parts] = pos;
-    len[parts] = end - pos;
+    len[parts] = stop - pos;
     parts++;
     pos = end;
   }
