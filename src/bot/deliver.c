@@ -62,7 +62,11 @@ struct send {
 };
 
 static void send_end(struct send *s, int ok, int offline, int code, const char *error) {
-  struct bot_sent r = {ok, offline, code, s->channel_id, s->first_id, error};
+  /* the ids outlive s: the callback reads them after it is freed */
+  char channel_id[32], message_id[32];
+  memcpy(channel_id, s->channel_id, sizeof channel_id);
+  memcpy(message_id, s->first_id, sizeof message_id);
+  struct bot_sent r = {ok, offline, code, channel_id, message_id, error};
   bot_sent_cb cb = s->cb;
   void *arg = s->arg;
   wipe_free(s->text);
