@@ -216,7 +216,8 @@ static void dm_end(struct dm *d, enum bot_job_result res, const char *error) {
 
 static void dm_delivered(struct dm *d, const char *channel, const struct bot_sent *r) {
   struct store_txn *t = store_begin(astra.store);
-  shop_delivery_done(t, d->job->entry_id, channel, r->channel_id, r->message_id, shop_delivery_now_ms());
+  shop_delivery_done(t, d->job->entry_id, channel, r->channel_id, r->message_id,
+                     shop_delivery_now_ms());
   if (bot_commit(t, d->job->entry_id) == 0)
     log_info("outbox", "order %s delivered (%s)", d->job->order_id, channel);
   dm_end(d, BOT_JOB_COMMITTED, NULL);
