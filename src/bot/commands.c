@@ -45,10 +45,23 @@ static json_t *cmd_vincular(void) {
       "required", 1, "min_length", 16, "max_length", 100);
 }
 
-/* The set a guild gets: the bound guild will get the shop's commands too (later issues add
- * them here); any other guild only /vincular, so the seller can link it. */
+/* /pedido codigo:<code>: any member looks up their own order (src/bot/cmd_pedido.c). */
+static json_t *cmd_pedido(void) {
+  return json_pack(
+      "{s:s, s:i, s:s, s:{s:s, s:s}, s:[i], s:[{s:i, s:s, s:s, s:{s:s, s:s}, s:b, s:i, s:i}]}",
+      "name", "pedido", "type", 1, "description", "Mostra um pedido seu pelo código",
+      "description_localizations", "en-US", "Show one of your orders by its code", "en-GB",
+      "Show one of your orders by its code", "contexts", 0, "options", "type", 3, "name",
+      "codigo", "description", "O código do pedido (8 caracteres)", "description_localizations",
+      "en-US", "The order code (8 characters)", "en-GB", "The order code (8 characters)",
+      "required", 1, "min_length", 1, "max_length", 32);
+}
+
+/* The set a guild gets: the bound guild gets the shop's commands too; any other guild only
+ * /vincular, so the seller can link it. */
 static json_t *command_set(int bound) {
-  (void)bound;
+  if (bound)
+    return json_pack("[o, o]", cmd_vincular(), cmd_pedido());
   return json_pack("[o]", cmd_vincular());
 }
 

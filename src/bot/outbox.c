@@ -1,10 +1,172 @@
-/* The outbox worker, reveal, resend and /pedido: not built yet (selling issue, work in progress). */
+/* The outbox worker (docs/selling.md, "Outbox worker"): a timer on astra.loop every second
+ * (and at once on bot_outbox_kick) picks due pending entries, oldest first, and hands each to
+ * src/bot/deliver.c, with at most OUTBOX_MAX_INFLIGHT at a time and never two attempts of the
+ * same entry at once (the in-flight set). An attempt starts only once the store is durable up
+ * to now (store_flush), so nothing is sent on the strength of an entry a crash could undo.
+ * Entries of bots that are not running wait without an attempt being counted. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
 #include "bot/bot.h"
+#include "bot/deliver.h"
+#include "core/app.h"
+#include "core/crypto.h"
+#include "core/log.h"
+#include "runtime/runtime.h"
+#include "shop/delivery.h"
+#include "store/store.h"
 
-void bot_btn_reveal(struct ix *ix) { ix_reply_text(ix, "Em breve."); }
-void bot_btn_resend(struct ix *ix) { ix_reply_text(ix, "Em breve."); }
-void bot_cmd_pedido(struct ix *ix) { ix_reply_text(ix, "Em breve."); }
-void bot_outbox_start(void) {}
-void bot_outbox_stop(void) {}
-void bot_outbox_kick(void) {}
+#define OUTBOX_TICK_MS 1000
+#define OUTBOX_MAX_INFLIGHT 16
 
+static uv_timer_t timer;
+static int started, stopping, flushing;
+static struct bot_job *inflight[OUTBOX_MAX_INFLIGHT];
+
+static uint32_t rnd32(void) {
+  uint32_t r = 0;
+  crypto_random(&r, sizeof r);
+  return r;
+}
+
+static int is_inflight(const char *id) {
+  for (size_t i = 0; i < OUTBOX_MAX_INFLIGHT; i++)
+    if (inflight[i] && !strcmp(inflight[i]->entry_id, id))
+      return 1;
+  return 0;
+}
+
+static int free_slot(void) {
+  for (int i = 0; i < OUTBOX_MAX_INFLIGHT; i++)
+    if (!inflight[i])
+      return i;
+  return -1;
+}
+
+static void release(struct bot_job *job) {
+  for (size_t i = 0; i < OUTBOX_MAX_INFLIGHT; i++)
+    if (inflight[i] == job)
+      inflight[i] = NULL;
+  free(job);
+}
+
+int bot_commit(struct store_txn *t, const char *what) {
+  int rc = store_commit(t, NULL, NULL);
+  if (rc != 0)
+    log_warn("outbox", "%s: commit failed (%d)", what, rc);
+  return rc == 0 ? 0 : -1;
+}
+
+void bot_job_end(struct bot_job *job, enum bot_job_result res, const char *error) {
+  /* while stopping, the store may be closing: what was not committed is simply retried at
+   * the next start (the nonce makes a repeat of a sent DM harmless) */
+  if (!stopping && res != BOT_JOB_COMMITTED && res != BOT_JOB_LATER) {
+    const json_t *e = store_get(astra.store, STORE_OUTBOX, NULL, job->entry_id);
+    const char *st = json_string_value(json_object_get(e, "status"));
+    if (st && !strcmp(st, "pending")) {
+      struct store_txn *t = store_begin(astra.store);
+      int dead = 0;
+      if (res == BOT_JOB_DROPPED)
+        shop_outbox_drop(t, job->entry_id, error ? error : "dropped", shop_delivery_now_ms());
+      else
+        dead = shop_outbox_fail(t, job->entry_id, error, shop_delivery_now_ms(), rnd32());
+      bot_commit(t, job->entry_id);
+      log_msg(dead || res == BOT_JOB_DROPPED ? LOG_WARN : LOG_INFO, "outbox", NULL,
+              "%s: %s (%s)", job->entry_id,
+              res == BOT_JOB_DROPPED ? "dropped" : dead ? "failed for good" : "will retry",
+              error ? error : "error");
+    }
+  }
+  release(job);
+}
+
+static struct bot_job *job_new(const char *id, const json_t *e) {
+  struct bot_job *job = calloc(1, sizeof *job);
+  if (!job)
+    return NULL;
+  const char *type = json_string_value(json_object_get(e, "type"));
+  const char *inst = json_string_value(json_object_get(e, "instanceId"));
+  const char *oid = json_string_value(json_object_get(e, "orderId"));
+  const char *pid = json_string_value(json_object_get(e, "productId"));
+  snprintf(job->entry_id, sizeof job->entry_id, "%.71s", id);
+  snprintf(job->type, sizeof job->type, "%s", type ? type : "");
+  snprintf(job->instance_id, sizeof job->instance_id, "%s", inst ? inst : "");
+  snprintf(job->order_id, sizeof job->order_id, "%s", oid ? oid : "");
+  snprintf(job->product_id, sizeof job->product_id, "%s", pid ? pid : "");
+  return job;
+}
+
+/* Once the store is durable up to the pick: start the picked jobs that are still pending. */
+static void on_flushed(int status, void *arg) {
+  (void)arg;
+  flushing = 0;
+  for (size_t i = 0; i < OUTBOX_MAX_INFLIGHT; i++) {
+    struct bot_job *job = inflight[i];
+    if (!job || !job->waiting)
+      continue;
+    job->waiting = 0;
+    const json_t *e = store_get(astra.store, STORE_OUTBOX, NULL, job->entry_id);
+    const char *st = json_string_value(json_object_get(e, "status"));
+    if (status != 0 || stopping || !st || strcmp(st, "pending")) {
+      release(job);
+      continue;
+    }
+    bot_deliver_run(job);
+  }
+}
+
+static void tick(uv_timer_t *t) {
+  (void)t;
+  if (stopping || flushing || astra.phase != APP_RUNNING || !astra.store)
+    return;
+  int slot = free_slot();
+  if (slot < 0)
+    return;
+  char ids[OUTBOX_MAX_INFLIGHT * 4][72];
+  size_t n = shop_outbox_due(shop_delivery_now_ms(), ids, sizeof ids / sizeof ids[0]);
+  int picked = 0;
+  for (size_t i = 0; i < n && (slot = free_slot()) >= 0; i++) {
+    if (is_inflight(ids[i]))
+      continue;
+    const json_t *e = store_get(astra.store, STORE_OUTBOX, NULL, ids[i]);
+    const char *inst = json_string_value(json_object_get(e, "instanceId"));
+    if (!inst || !runtime_rest(inst))
+      continue; /* that bot is not running: wait for it, no attempt counted */
+    struct bot_job *job = job_new(ids[i], e);
+    if (!job)
+      break;
+    job->waiting = 1; /* picked, started once the flush says the store is durable */
+    inflight[slot] = job;
+    picked = 1;
+  }
+  if (picked) {
+    flushing = 1;
+    store_flush(astra.store, on_flushed, NULL);
+  }
+}
+
+void bot_outbox_start(void) {
+  if (started)
+    return;
+  uv_timer_init(astra.loop, &timer);
+  uv_timer_start(&timer, tick, OUTBOX_TICK_MS, OUTBOX_TICK_MS);
+  started = 1;
+  stopping = 0;
+}
+
+void bot_outbox_stop(void) {
+  if (!started || stopping)
+    return;
+  stopping = 1;
+  uv_timer_stop(&timer);
+  uv_close((uv_handle_t *)&timer, NULL);
+}
+
+void bot_outbox_kick(void) {
+  if (!started || stopping)
+    return;
+  /* a zero timeout runs tick on the next loop iteration, after the caller's commit */
+  uv_timer_start(&timer, tick, 0, OUTBOX_TICK_MS);
+}

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "bot/bot.h"
 #include "core/app.h"
 #include "core/crypto.h"
 #include "core/jspec.h"
@@ -14,6 +15,7 @@
 #include "portal/instances.h"
 #include "portal/portal.h"
 #include "portal/stock.h"
+#include "shop/sale.h"
 #include "shop/stock.h"
 
 static const char *const formats[] = {"lines", "csv", NULL};
@@ -57,6 +59,24 @@ static int check_target(struct http_request *req, struct http_reply *rep, const 
     return -1;
   }
   return 0;
+}
+
+/* Orders paid while the product was sold out get the new keys, first come first served, in
+ * a transaction of their own right after the upload (applied in memory already, so the new
+ * keys are visible); the worker delivers them once both are durable. */
+static void restock(const char *inst, int64_t now) {
+  struct store_txn *t = store_begin(astra.store);
+  size_t served = shop_restock(t, inst, now);
+  if (!served) {
+    store_abort(t);
+    return;
+  }
+  if (store_commit(t, NULL, NULL) != 0) {
+    log_warn("portal", "instance %s: restock could not be committed", inst);
+    return;
+  }
+  log_info("portal", "instance %s: restock served %zu waiting order(s)", inst, served);
+  bot_outbox_kick();
 }
 
 /* One attempt: builds the transaction and the answer from the store as it is now. 1: the
@@ -134,6 +154,8 @@ static int attempt(struct http_request *req, struct http_reply *rep,
     json_decref(body);
     json_decref(ev);
   }
+  if (rc == 0)
+    restock(inst, now);
   return rc == 0 ? 1 : rc;
 }
 

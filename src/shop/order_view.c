@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/app.h"
+#include "shop/delivery.h"
 #include "shop/order.h"
 #include "store/store.h"
 
@@ -233,6 +234,8 @@ json_t *shop_order_view(const char *id, const json_t *order) {
   json_object_set_new(v, "payment", payment_view(order));
   put_scalars(v, order, times);
   json_object_set_new(v, "timeline", timeline_view(json_object_get(order, "timeline")));
+  /* how the keys reached (or failed to reach) the buyer, from the outbox and deliveries */
+  json_object_set_new(v, "delivery", shop_delivery_view(id));
   return v;
 }
 

@@ -1,8 +1,8 @@
 // The "Pedidos" tab: orders filtered by status, text and date range (kept in the URL's query
 // so a reload or the back button keeps them), "Carregar mais", and one order's page with
-// its items, totals, coupon, payment and timeline. Read-only.
+// its items, totals, coupon, payment, delivery and timeline; a failed delivery can be retried.
 import { t } from '/shared/i18n.js';
-import { get } from '/shared/api.js';
+import { get, post } from '/shared/api.js';
 import { h, field } from './dom.js';
 import {
   money, when, table, pager, options, orderBadge, ORDER_STATUSES, dayStart, dayEnd, tn,
@@ -93,12 +93,42 @@ export function orderPage(inst, oid) {
   const root = h('div', { 'data-tab': 'orders' },
     h('a', { href: `${appBase(inst.id)}/orders${lastQuery}`, 'data-link': true, class: 'back' }, t('order.back')), loading());
   get(`${apiBase(inst.id)}/orders/${encodeURIComponent(oid)}`).then((o) => {
-    root.lastChild.replaceWith(orderView(o));
+    root.lastChild.replaceWith(orderView(o, inst));
   }, (e) => root.lastChild.replaceWith(h('p', { class: 'notice err' }, e.status === 404 ? t('order.not_found') : e.message)));
   return root;
 }
 
-function orderView(o) {
+// The delivery card: how the keys reached the buyer, and "Tentar novamente" on a failed one
+// (POST …/orders/:oid/retry puts it back in the outbox; the page then shows the new state).
+function deliveryCard(o, inst) {
+  const d = o.delivery;
+  if (!d) return [];
+  const facts = h('dl', {},
+    row(t('order.status'), t(`order.delivery_status.${d.status}`)),
+    d.channel ? row(t('order.delivery_channel'), t(`order.delivery_via.${d.channel}`)) : [],
+    row(t('order.delivery_attempts'), String(d.attempts ?? 0)),
+    d.lastError ? row(t('order.delivery_error'), h('code', {}, d.lastError)) : []);
+  const card = h('section', { class: 'card', 'data-section': 'delivery' }, h('h2', {}, t('order.delivery')), facts);
+  if (d.status === 'failed' && inst) {
+    const btn = h('button', { type: 'button', 'data-action': 'retry' }, t('order.retry'));
+    const note = h('p', { class: 'notice', hidden: true });
+    btn.addEventListener('click', () => {
+      btn.disabled = true;
+      post(`${apiBase(inst.id)}/orders/${encodeURIComponent(o.id)}/retry`).then((fresh) => {
+        card.closest('[data-tab]')?.lastChild.replaceWith(orderView(fresh, inst));
+      }, (e) => {
+        btn.disabled = false;
+        note.hidden = false;
+        note.className = 'notice err';
+        note.textContent = e.message;
+      });
+    });
+    card.append(btn, note);
+  }
+  return card;
+}
+
+function orderView(o, inst) {
   const pay = o.payment;
   const facts = h('dl', {},
     row(t('order.buyer'), o.buyerName || '—', o.buyerId ? h('span', { class: 'hint' }, ` (${o.buyerId})`) : null),
@@ -123,6 +153,7 @@ function orderView(o) {
     h('section', { class: 'card', 'data-section': 'order' },
       h('div', { class: 'card-head' }, h('h2', {}, t('order.title', { code: o.code || o.id })), orderBadge(o.status)), facts),
     h('section', { class: 'card', 'data-section': 'items' }, h('h2', {}, t('order.items')), items, totals),
+    deliveryCard(o, inst),
     h('section', { class: 'card', 'data-section': 'timeline' }, h('h2', {}, t('order.timeline')),
       o.timeline?.length ? timeline : h('p', { class: 'muted' }, '—')));
 }

@@ -201,6 +201,8 @@ export function orderView(o) {
     payment: o.payment ? { provider: o.payment.provider, id: o.payment.id, status: o.payment.status } : null,
     createdAt: o.createdAt, paidAt: o.paidAt, deliveredAt: o.deliveredAt,
     timeline: o.timeline.map((t) => ({ at: t.at, status: t.status, ...(t.detail ? { detail: t.detail } : {}) })),
+    // seeded orders have no outbox entry nor delivery record
+    delivery: null,
   };
 }
 
