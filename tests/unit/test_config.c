@@ -22,7 +22,7 @@ static const char *const all_vars[] = {
     "WEB_DIR",              "LOG_LEVEL",                   "PUBLIC_URL",
     "LOCALE",               "DISCORD_API_BASE",            "DISCORD_OAUTH_AUTHORIZE_URL",
     "MERCADOPAGO_API_BASE", "TLS_CA_FILE",                 "SHUTDOWN_GRACE_MS",
-    "PLATFORM_FEE_PERCENT", "PLATFORM_FEE_FIXED_CENTS",
+    "PLATFORM_FEE_PERCENT", "PLATFORM_FEE_FIXED_CENTS", "PAYMENT_RECONCILE_SECONDS",
 };
 
 /* A clean slate: no variable set, cwd in a fresh directory without .env. */
@@ -74,6 +74,7 @@ TEST(defaults) {
   CHECK_STR(c.mercadopago_api_base, "https://api.mercadopago.com");
   CHECK(c.tls_ca_file == NULL);
   CHECK_INT(c.shutdown_grace_ms, 10000);
+  CHECK_INT(c.payment_reconcile_seconds, 60);
   CHECK_INT(c.platform_fee_bp, 500);
   CHECK_INT(c.platform_fee_fixed_cents, 0);
   CHECK(c.discord_token == NULL && c.admin_panel_token == NULL &&
@@ -247,6 +248,12 @@ TEST(each_invalid_value_names_the_variable) {
        "PLATFORM_FEE_FIXED_CENTS: expected an amount in cents 0-100000000, got '-1'"},
       {"PLATFORM_FEE_FIXED_CENTS", "1.50",
        "PLATFORM_FEE_FIXED_CENTS: expected an amount in cents 0-100000000, got '1.50'"},
+      {"PAYMENT_RECONCILE_SECONDS", "0",
+       "PAYMENT_RECONCILE_SECONDS: expected a number of seconds 1-3600, got '0'"},
+      {"PAYMENT_RECONCILE_SECONDS", "3601",
+       "PAYMENT_RECONCILE_SECONDS: expected a number of seconds 1-3600, got '3601'"},
+      {"PAYMENT_RECONCILE_SECONDS", "1m",
+       "PAYMENT_RECONCILE_SECONDS: expected a number of seconds 1-3600, got '1m'"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     CHECK(fresh());
@@ -281,6 +288,7 @@ TEST(valid_edge_values_accepted) {
   setenv("SHUTDOWN_GRACE_MS", "0", 1);
   setenv("PLATFORM_FEE_PERCENT", "4.5", 1);
   setenv("PLATFORM_FEE_FIXED_CENTS", "99", 1);
+  setenv("PAYMENT_RECONCILE_SECONDS", "3600", 1);
   setenv("LOCALE", "pt-br", 1);
   setenv("LOG_LEVEL", "error", 1);
   setenv("PUBLIC_URL", "http://[::1]:3100/loja", 1);
@@ -297,6 +305,7 @@ TEST(valid_edge_values_accepted) {
   CHECK_INT(c.shutdown_grace_ms, 0);
   CHECK_INT(c.platform_fee_bp, 450);
   CHECK_INT(c.platform_fee_fixed_cents, 99);
+  CHECK_INT(c.payment_reconcile_seconds, 3600);
   CHECK_STR(c.locale, "pt-BR");
   CHECK_INT(c.log_level, LOG_ERROR);
   CHECK_STR(c.public_url, "http://[::1]:3100/loja");
@@ -504,9 +513,10 @@ TEST(print_masks_every_secret) {
   int lines = 0;
   for (const char *p = text; *p; p++)
     lines += *p == '\n';
-  int ok = lines == 26 && strstr(text, "PORTAL_PORT=3100\n") &&
+  int ok = lines == 27 && strstr(text, "PORTAL_PORT=3100\n") &&
            strstr(text, "PLATFORM_FEE_PERCENT=5.00\n") &&
            strstr(text, "PLATFORM_FEE_FIXED_CENTS=0\n") &&
+           strstr(text, "PAYMENT_RECONCILE_SECONDS=60\n") &&
            strstr(text, "LOG_LEVEL=info\n") && strstr(text, "TLS_CA_FILE=(unset)\n") &&
            strstr(text, "PUBLIC_URL=http://localhost:3100\n") &&
            strstr(text, "SHUTDOWN_GRACE_MS=10000\n") && !strncmp(text, "DISCORD_TOKEN=", 14) &&
