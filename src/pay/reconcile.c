@@ -221,8 +221,9 @@ void pay_reconcile_start(void) {
                                   : 60) *
                    1000;
   uv_timer_init(astra.loop, &rc.timer);
-  /* a first pass soon after the start catches what happened while the daemon was down */
-  uv_timer_start(&rc.timer, on_tick, every < 2000 ? every : 2000, every);
+  /* the first pass one interval after the start: by then the webhooks Mercado Pago retries
+   * after a restart have had their chance, and the bots are up to send what it fulfils */
+  uv_timer_start(&rc.timer, on_tick, every, every);
   rc.started = 1;
 }
 
