@@ -333,12 +333,13 @@ test('setup B: reconciliation every second, orders pending, expired and waiting'
   const [p, q] = B.prods;
   const past = Date.now() - 60000;
   B.mp.muteWebhooks(true);
-  [B.r1, B.e1, B.l1, B.c1, B.w1] = await seedOrders(B, [
+  [B.r1, B.e1, B.l1, B.c1, B.w1, B.p2] = await seedOrders(B, [
     { product: p, keys: [p.stockIds[0]] }, // paid while webhooks are lost
     { product: p, keys: [p.stockIds[1]], expiresAt: past, payment: false }, // checkout never finished
     { product: p, keys: [p.stockIds[2]], expiresAt: past }, // reservation over, Pix not paid yet
     { product: q, keys: [q.stockIds[0]], payment: false }, // holds the last key of q
     { product: q, keys: [q.stockIds[0]], status: 'expired', expiresAt: past },
+    { product: p, keys: [p.stockIds[3]] }, // stays pending: read on every pass
   ]);
   // the c1 order, seeded after w1's key was written, must own the key
   eq((await stockOf(B, q))[q.stockIds[0]], 'reserved');
@@ -370,7 +371,16 @@ test('a Pix paid after its reservation expired is honoured, or waits for stock',
   const b = await wallet(B);
   for (const x of [B.r1, B.l1, B.w1]) assert(ids(b).includes(`sale-${x.id}`), `credited ${x.id}`);
   eq(b.balanceCents, 2 * (5000 - fee(5000)) + 990 - fee(990));
+});
+
+test('stop with payment reads in flight (reconciliation and a webhook): clean, leak-free', async () => {
+  B.mp.setDelay(3000);
+  const before = gets(B, B.p2.paymentId);
+  await until(() => gets(B, B.p2.paymentId) > before, { timeout: 5000, what: 'a pass reading p2' });
+  const hook = B.mp.sendWebhook(B.p2.paymentId, { variant: 'normal' });
+  await sleep(200);
   await finish(B);
+  await hook.catch(() => {});
 });
 
 // ---- world C: no webhook secret ------------------------------------------------------------
