@@ -48,6 +48,7 @@ struct config {
   /* selling */
   int platform_fee_bp;          /* PLATFORM_FEE_PERCENT, 5: in basis points (4.99% = 499) */
   int platform_fee_fixed_cents; /* PLATFORM_FEE_FIXED_CENTS, 0: per paid order */
+  int payment_reconcile_seconds; /* PAYMENT_RECONCILE_SECONDS, 60: pending payments re-read */
 
   /* which secrets were generated on this start (so main can print the admin token once) */
   int admin_token_generated;

@@ -304,6 +304,7 @@ enum kind {
   K_PERCENT,  /* "4.99": stored as basis points (499), 0-100 with at most 2 decimals */
   K_CENTS,    /* an amount in cents, 0 - 100000000 */
   K_BOOL,     /* 1/0, true/false, yes/no, on/off */
+  K_SECONDS,  /* an interval in seconds, 1 - 3600 */
 };
 
 struct var {
@@ -347,6 +348,7 @@ static const struct var vars[] = {
     {"SHUTDOWN_GRACE_MS", K_GRACE, OFF(shutdown_grace_ms), "10000"},
     {"PLATFORM_FEE_PERCENT", K_PERCENT, OFF(platform_fee_bp), "5"},
     {"PLATFORM_FEE_FIXED_CENTS", K_CENTS, OFF(platform_fee_fixed_cents), "0"},
+    {"PAYMENT_RECONCILE_SECONDS", K_SECONDS, OFF(payment_reconcile_seconds), "60"},
 };
 #define NVARS (sizeof vars / sizeof vars[0])
 
@@ -355,7 +357,8 @@ static int is_secret(enum kind k) {
 }
 
 static int is_int(enum kind k) {
-  return k == K_PORT || k == K_GRACE || k == K_PERCENT || k == K_CENTS || k == K_BOOL;
+  return k == K_PORT || k == K_GRACE || k == K_PERCENT || k == K_CENTS || k == K_BOOL ||
+         k == K_SECONDS;
 }
 
 static int is_string(enum kind k) { return !is_int(k) && k != K_LEVEL; }
@@ -573,6 +576,13 @@ static int set_var(struct config *c, const struct var *v, const char *raw, char 
   case K_CENTS:
     if (parse_int(val, 0, 100000000, int_field(c, v)) != 0) {
       set_err(err, errlen, "%s: expected an amount in cents 0-100000000, got '%.100s'", v->name,
+              val);
+      return -1;
+    }
+    return 0;
+  case K_SECONDS:
+    if (parse_int(val, 1, 3600, int_field(c, v)) != 0) {
+      set_err(err, errlen, "%s: expected a number of seconds 1-3600, got '%.100s'", v->name,
               val);
       return -1;
     }

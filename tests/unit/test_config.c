@@ -23,6 +23,7 @@ static const char *const all_vars[] = {
     "LOCALE",               "DISCORD_API_BASE",            "DISCORD_OAUTH_AUTHORIZE_URL",
     "MERCADOPAGO_API_BASE", "TLS_CA_FILE",                 "SHUTDOWN_GRACE_MS",
     "PLATFORM_FEE_PERCENT", "PLATFORM_FEE_FIXED_CENTS",    "TRUST_PROXY",
+    "PAYMENT_RECONCILE_SECONDS",
 };
 
 /* A clean slate: no variable set, cwd in a fresh directory without .env. */
@@ -74,6 +75,7 @@ TEST(defaults) {
   CHECK_STR(c.mercadopago_api_base, "https://api.mercadopago.com");
   CHECK(c.tls_ca_file == NULL);
   CHECK_INT(c.shutdown_grace_ms, 10000);
+  CHECK_INT(c.payment_reconcile_seconds, 60);
   CHECK_INT(c.platform_fee_bp, 500);
   CHECK_INT(c.platform_fee_fixed_cents, 0);
   CHECK_INT(c.trust_proxy, 0);
@@ -250,6 +252,12 @@ TEST(each_invalid_value_names_the_variable) {
        "PLATFORM_FEE_FIXED_CENTS: expected an amount in cents 0-100000000, got '-1'"},
       {"PLATFORM_FEE_FIXED_CENTS", "1.50",
        "PLATFORM_FEE_FIXED_CENTS: expected an amount in cents 0-100000000, got '1.50'"},
+      {"PAYMENT_RECONCILE_SECONDS", "0",
+       "PAYMENT_RECONCILE_SECONDS: expected a number of seconds 1-3600, got '0'"},
+      {"PAYMENT_RECONCILE_SECONDS", "3601",
+       "PAYMENT_RECONCILE_SECONDS: expected a number of seconds 1-3600, got '3601'"},
+      {"PAYMENT_RECONCILE_SECONDS", "1m",
+       "PAYMENT_RECONCILE_SECONDS: expected a number of seconds 1-3600, got '1m'"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     CHECK(fresh());
@@ -285,6 +293,7 @@ TEST(valid_edge_values_accepted) {
   setenv("PLATFORM_FEE_PERCENT", "4.5", 1);
   setenv("PLATFORM_FEE_FIXED_CENTS", "99", 1);
   setenv("TRUST_PROXY", "Yes", 1);
+  setenv("PAYMENT_RECONCILE_SECONDS", "3600", 1);
   setenv("LOCALE", "pt-br", 1);
   setenv("LOG_LEVEL", "error", 1);
   setenv("PUBLIC_URL", "http://[::1]:3100/loja", 1);
@@ -302,6 +311,7 @@ TEST(valid_edge_values_accepted) {
   CHECK_INT(c.platform_fee_bp, 450);
   CHECK_INT(c.platform_fee_fixed_cents, 99);
   CHECK_INT(c.trust_proxy, 1);
+  CHECK_INT(c.payment_reconcile_seconds, 3600);
   CHECK_STR(c.locale, "pt-BR");
   CHECK_INT(c.log_level, LOG_ERROR);
   CHECK_STR(c.public_url, "http://[::1]:3100/loja");
@@ -509,9 +519,10 @@ TEST(print_masks_every_secret) {
   int lines = 0;
   for (const char *p = text; *p; p++)
     lines += *p == '\n';
-  int ok = lines == 27 && strstr(text, "TRUST_PROXY=0\n") && strstr(text, "PORTAL_PORT=3100\n") &&
+  int ok = lines == 28 && strstr(text, "TRUST_PROXY=0\n") && strstr(text, "PORTAL_PORT=3100\n") &&
            strstr(text, "PLATFORM_FEE_PERCENT=5.00\n") &&
            strstr(text, "PLATFORM_FEE_FIXED_CENTS=0\n") &&
+           strstr(text, "PAYMENT_RECONCILE_SECONDS=60\n") &&
            strstr(text, "LOG_LEVEL=info\n") && strstr(text, "TLS_CA_FILE=(unset)\n") &&
            strstr(text, "PUBLIC_URL=http://localhost:3100\n") &&
            strstr(text, "SHUTDOWN_GRACE_MS=10000\n") && !strncmp(text, "DISCORD_TOKEN=", 14) &&

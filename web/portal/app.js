@@ -1,6 +1,6 @@
 // The seller portal's entry module: session, top bar and client-side routing.
 // Routes: "/" sign in / sign up; "/dashboard" the instance list;
-// "/dashboard/instances/<id>[/<tab>]" one instance. The server answers index.html for any
+// "/dashboard/instances/<id>[/<tab>]" one instance; "/dashboard/wallet" the seller's wallet. The server answers index.html for any
 // path under /dashboard, so these URLs survive a reload.
 import { translate, wireLanguageSwitch } from '/shared/i18n.js';
 import { get, post, idle, setCsrf, setUnauthorizedHandler } from '/shared/api.js';
@@ -8,6 +8,7 @@ import { session } from './state.js';
 import { renderLogin } from './login.js';
 import { renderDashboard } from './dashboard.js';
 import { renderInstance } from './instance.js';
+import { renderWallet } from './wallet.js';
 
 const app = document.getElementById('app');
 let cleanup = null;
@@ -33,6 +34,8 @@ async function render() {
     if (session.user) return navigate('/dashboard', { replace: true });
     if (path !== '/') history.replaceState(null, '', '/');
     cleanup = renderLogin(app, { onSignedIn });
+  } else if (parts[0] === 'dashboard' && parts[1] === 'wallet' && parts.length === 2) {
+    cleanup = renderWallet(app);
   } else if (parts[0] === 'dashboard' && parts[1] === 'instances' && parts[2]) {
     cleanup = renderInstance(app, parts[2], parts[3] || 'overview', { navigate, sub: parts[4] || null });
   } else {

@@ -63,7 +63,8 @@ export function renderDashboard(root, { navigate }) {
 
   root.replaceChildren(
     h('h1', {}, t('dash.title')),
-    h('p', { class: 'muted' }, t('dash.intro')),
+    h('p', { class: 'muted' }, t('dash.intro'),
+      ' ', h('a', { href: '/dashboard/wallet', 'data-link': true, id: 'to-wallet' }, t('wallet.open'))),
     h('section', { class: 'card' }, status, listNote, list),
     form);
   load();
