@@ -9,103 +9,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { test, assert, eq, match, until } from './lib/harness.mjs';
-import { startDaemon, tmpDir, freePorts } from './lib/daemon.mjs';
-import { DATA_KEY } from './lib/seed.mjs';
-import { signup, api } from './lib/portal_client.mjs';
-import { startFakeDiscord } from '../fakes/discord/server.mjs';
-import { startFakeMercadoPago } from '../fakes/mercadopago/server.mjs';
+import { startDaemon } from './lib/daemon.mjs';
+import { api } from './lib/portal_client.mjs';
 
-const P = { VIEW: 1n << 10n, SEND: 1n << 11n, EMBED: 1n << 14n, ATTACH: 1n << 15n,
-  HISTORY: 1n << 16n, MANAGE_THREADS: 1n << 34n, PRIVATE_THREADS: 1n << 36n, IN_THREADS: 1n << 38n };
-const BOT_PERMS = String(Object.values(P).reduce((a, b) => a | b, 0n));
-const MP_TOKEN = 'APP_USR-cart-test-token';
-
-async function world({ mpToken = MP_TOKEN } = {}) {
-  const fake = await startFakeDiscord({ heartbeatInterval: 1000 });
-  const mp = await startFakeMercadoPago({ accessToken: MP_TOKEN, notifyOnCreate: false });
-  const owner = fake.createUser({ username: 'dono' });
-  const guild = fake.createGuild({ name: 'Loja', ownerId: owner.id });
-  const app = fake.createApp({ name: 'Bot da Loja' });
-  fake.addBotToGuild(app.appId, guild.id, { permissions: BOT_PERMS });
-  const buyers = ['ana', 'bia', 'caio', 'duda'].map((username) => {
-    const u = fake.createUser({ username });
-    fake.addMember(guild.id, u.id);
-    return u;
-  });
-  const dir = tmpDir();
-  const [portalPort] = await freePorts(1);
-  const env = { DISCORD_API_BASE: fake.apiBase, DATA_ENCRYPTION_KEY: DATA_KEY,
-    PORTAL_SESSION_SECRET: 'cart-test-session-secret-0123456789',
-    MERCADOPAGO_API_BASE: mp.apiBase, MERCADOPAGO_ACCESS_TOKEN: mpToken || undefined,
-    PUBLIC_URL: `http://127.0.0.1:${portalPort}` };
-  const d = await startDaemon({ dir, env, portalPort });
-  return { fake, mp, owner, guild, app, buyers, dir, env, portalPort, d };
-}
-
-// A new daemon identifies at once: keep it out of the previous run's identify window
-// (max_concurrency 1 per 5 s), which the fake enforces across processes as Discord does.
-async function restart(w) {
-  eq((await w.d.stop()).code, 0);
-  const wait = (w.startedAt ?? 0) + 5500 - Date.now();
-  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-  w.d = await startDaemon({ dir: w.dir, env: w.env, portalPort: w.portalPort });
-  w.startedAt = Date.now();
-}
-
-async function online(w, s, id) {
-  await until(async () => (await (await api(w.d, s, 'GET', `/api/instances/${id}`)).json()).status === 'online',
-    { what: 'online', timeout: 15000 });
-}
-
-// The seller's store: a product with two variations, one without, keys, coupons, a post.
-async function store(w) {
-  const s = await signup(w.d);
-  const inst = await (await api(w.d, s, 'POST', '/api/instances', { name: 'Minha Loja' })).json();
-  eq((await api(w.d, s, 'PUT', `/api/instances/${inst.id}/token`, { token: w.app.token })).status, 200);
-  const general = w.guild.defaultChannelId;
-  eq((await api(w.d, s, 'PATCH', `/api/instances/${inst.id}`, { settings: { storeChannelId: general } })).status, 200);
-  let r = await api(w.d, s, 'POST', `/api/instances/${inst.id}/products`, { name: 'Conta Premium', priceCents: 1990,
-    variations: [{ name: 'Mensal', priceCents: 1990 }, { name: 'Anual', priceCents: 4990 }] });
-  eq(r.status, 201);
-  const conta = await r.json();
-  r = await api(w.d, s, 'POST', `/api/instances/${inst.id}/products`, { name: 'Chave Steam', priceCents: 500 });
-  eq(r.status, 201);
-  const chave = await r.json();
-  const [mensal, anual] = conta.variations;
-  const keys = (p, n) => Array.from({ length: n }, (_, i) => `${p}-${i}-${Math.random().toString(36).slice(2)}`).join('\n');
-  for (const [productId, variationId, n] of [[conta.id, mensal.id, 5], [conta.id, anual.id, 3], [chave.id, null, 3]]) {
-    r = await api(w.d, s, 'POST', `/api/instances/${inst.id}/stock`, { productId, ...(variationId ? { variationId } : {}), text: keys('K', n) });
-    eq(r.status, 200);
-  }
-  eq((await api(w.d, s, 'POST', `/api/instances/${inst.id}/coupons`, { code: 'DEZ', type: 'percent', value: 10 })).status, 201);
-  eq((await api(w.d, s, 'POST', `/api/instances/${inst.id}/coupons`, { code: 'SOCHAVE', type: 'fixed', value: 100, productIds: [chave.id] })).status, 201);
-  eq((await api(w.d, s, 'POST', `/api/instances/${inst.id}/start`)).status, 200);
-  w.startedAt = Date.now();
-  await online(w, s, inst.id);
-  const posts = {};
-  for (const p of [conta, chave]) {
-    r = await api(w.d, s, 'POST', `/api/instances/${inst.id}/products/${p.id}/post`);
-    eq(r.status, 200);
-    posts[p.id] = (await r.json()).post.messageId;
-  }
-  return { s, inst, conta, chave, mensal, anual, general, posts };
-}
-
-const counts = async (w, st, pid, vid) => (await (await api(w.d, st.s, 'GET',
-  `/api/instances/${st.inst.id}/stock?productId=${pid}${vid ? `&variationId=${vid}` : ''}`)).json()).counts;
-
-async function buy(w, st, user, productId) {
-  const ix = w.fake.clickButton({ appId: w.app.appId, messageId: st.posts[productId], customId: `astra:buy:${productId}`, userId: user.id });
-  const res = await ix.response;
-  eq(res.type, 4);
-  eq(res.data.flags & 64, 64, 'ephemeral');
-  return res.data.content;
-}
-
-const threadOf = (text) => text.match(/<#(\d+)>/)?.[1];
-const cartMsg = (w, th) => w.fake.messages(th).find((m) => !m._deleted && m.embeds?.[0]?.title?.match(/carrinho|cart/i));
-const cartIdOf = (m) => m.components.flatMap((r) => r.components).find((c) => c.custom_id?.startsWith('astra:cart:cancel:')).custom_id.split(':')[3];
-const click = (w, th, user, op, cartId) => w.fake.clickButton({ appId: w.app.appId, channelId: th, customId: `astra:cart:${op}:${cartId}`, userId: user.id });
+import { world, restart, online, store, counts, buy, threadOf, cartMsg, cartIdOf, click } from './lib/selling.mjs';
 
 test('a buyer fills a cart in a private thread and pays with Pix; cancel, reuse, restart, expiry', async () => {
   const w = await world();
