@@ -369,7 +369,10 @@ static void run_log(struct bot_job *job) {
     bot_job_end(job, BOT_JOB_COMMITTED, NULL);
     return;
   }
-  const char *kind = !strncmp(job->entry_id, "logrev-", 7) ? "refund" : "sale";
+  const char *st = str(o, "status");
+  const char *kind = strncmp(job->entry_id, "logrev-", 7)        ? "sale"
+                     : st && !strcmp(st, "charged_back") ? "chargeback"
+                                                         : "refund";
   char *text = shop_delivery_log_text(o, kind, shop_delivery_locale(job->instance_id));
   if (!text) {
     bot_job_end(job, BOT_JOB_FAILED, "out of memory");

@@ -250,6 +250,18 @@ TEST(checkout_pay_once_and_refund) {
                                   store_get(astra.store, STORE_ORDERS, NULL, r.order_id),
                                   "stockIds"), 0)));
   CHECK_STR(json_string_value(json_object_get(k, "flag")), "refunded");
+  /* the log channel's notice says what happened and that the keys were flagged */
+  o = store_get(astra.store, STORE_ORDERS, NULL, r.order_id);
+  char *log = shop_delivery_log_text(o, "refund", "pt-BR");
+  CHECK(log && strstr(log, "↩️ Reembolso `") && strstr(log, "R$ 18,00 devolvidos") &&
+        strstr(log, "\n2 chaves entregues marcadas (reembolso) no estoque."));
+  free(log);
+  log = shop_delivery_log_text(o, "chargeback", "en");
+  CHECK(log && strstr(log, "⚠️ Chargeback `") && strstr(log, "R$18.00 returned") &&
+        strstr(log, "2 delivered keys flagged (chargeback)"));
+  free(log);
+  snprintf(id, sizeof id, "logrev-%s", r.order_id);
+  CHECK_STR(status_of(STORE_OUTBOX, NULL, id), "pending");
   t = store_begin(astra.store);
   CHECK_INT(shop_order_reverse(t, r.order_id, "refunded", now + 4 * MINUTE), 0);
   store_abort(t);
