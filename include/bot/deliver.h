@@ -35,6 +35,7 @@ struct bot_job {
   char instance_id[40];
   char order_id[40];
   char product_id[40];
+  int64_t rev; /* a post entry's rev when its edit was rendered */
   int waiting; /* picked, not started yet (the worker's) */
 };
 

@@ -62,8 +62,10 @@ char *shop_delivery_text(const json_t *order);
 size_t shop_delivery_split(const char *text, size_t max, size_t *off, size_t *len,
                            size_t maxparts);
 
-/* The log channel's notice for an order ("sale" for log-<order>, "refund" for
- * logrev-<order>): code, products, total, buyer mention. malloc'd, or NULL. */
+/* The log channel's notice for an order ("sale" for log-<order>; "refund" or "chargeback"
+ * for logrev-<order>, after the reversal): code, products, total (as money returned for a
+ * reversal), buyer mention, and for a reversal how many delivered keys were flagged.
+ * malloc'd, or NULL. */
 char *shop_delivery_log_text(const json_t *order, const char *kind, const char *locale);
 
 /* The instance's locale ("en" or "pt-BR"). */

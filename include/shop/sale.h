@@ -119,6 +119,17 @@ int shop_order_reverse(struct store_txn *t, const char *order_id, const char *st
  * order whole or not at all. Returns how many orders it served. */
 size_t shop_restock(struct store_txn *t, const char *instance_id, int64_t now_ms);
 
+/* Queues the edit of the product's post (outbox entry post-<productId>, type "post") when the
+ * product has one; nothing otherwise. Every change a post shows goes through here: price,
+ * name or variations edited, keys added, removed, reserved, released or sold, the product
+ * deleted or deactivated (the post then says it is unavailable). One entry per product, so a
+ * burst of changes makes one edit; its "rev" grows with each call, and the worker marks the
+ * entry done only when the rev it rendered is still the last (a change that lands while an
+ * edit is in flight is edited too). The caller kicks the worker (bot_outbox_kick) after the
+ * commit. 1 when an entry was queued. */
+int shop_outbox_post_update(struct store_txn *t, const char *instance_id, const char *product_id,
+                            int64_t now_ms);
+
 /* The seller's balance: the sum of their wallet entries (cents). */
 int64_t shop_wallet_balance(const char *user_id);
 

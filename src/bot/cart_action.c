@@ -121,5 +121,7 @@ void bot_cart_action(struct ix *ix) {
     ix_reply_text(ix, shop_cart_error_message(SHOP_CART_INTERNAL, locale));
     ix_done(ix);
     free(a);
+  } else {
+    bot_outbox_kick(); /* a cancel may have released keys: the posts show them again */
   }
 }

@@ -96,6 +96,8 @@ static void sweep_one(const char *cart_id, int64_t now) {
     log_info("bot", "cart %s expired after inactivity", cart_id);
   if (store_commit(t, on_durable, s) != 0)
     free(s);
+  else
+    bot_outbox_kick(); /* a released reservation shows on the product posts again */
 }
 
 static void on_tick(uv_timer_t *t) {

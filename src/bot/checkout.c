@@ -101,6 +101,8 @@ static void release(struct co *c, const char *text) {
   if (store_commit(t, on_released, c) != 0) {
     ix_reply_text(c->ix, text);
     co_free(c);
+  } else {
+    bot_outbox_kick(); /* the released keys show on the product posts again */
   }
 }
 
@@ -279,5 +281,7 @@ void bot_cart_checkout(struct ix *ix, const json_t *cart, const char *locale) {
   if (store_commit(t, on_order_durable, c) != 0) {
     ix_reply_text(ix, shop_cart_error_message(SHOP_CART_INTERNAL, locale));
     co_free(c);
+  } else {
+    bot_outbox_kick(); /* the reserved keys leave the product posts' counts */
   }
 }

@@ -369,7 +369,10 @@ static void run_log(struct bot_job *job) {
     bot_job_end(job, BOT_JOB_COMMITTED, NULL);
     return;
   }
-  const char *kind = !strncmp(job->entry_id, "logrev-", 7) ? "refund" : "sale";
+  const char *st = str(o, "status");
+  const char *kind = strncmp(job->entry_id, "logrev-", 7)        ? "sale"
+                     : st && !strcmp(st, "charged_back") ? "chargeback"
+                                                         : "refund";
   char *text = shop_delivery_log_text(o, kind, shop_delivery_locale(job->instance_id));
   if (!text) {
     bot_job_end(job, BOT_JOB_FAILED, "out of memory");
@@ -382,14 +385,28 @@ static void run_log(struct bot_job *job) {
 
 /* ---- post entries: the product post edited in place ---- */
 
+static int64_t entry_rev(const char *entry_id) {
+  const json_t *e = store_get(astra.store, STORE_OUTBOX, NULL, entry_id);
+  return (int64_t)json_integer_value(json_object_get(e, "rev"));
+}
+
+/* The edit sent showed the product as it was when rendered. If the product changed again
+ * meanwhile (shop_outbox_post_update raised the rev), the entry stays pending and the next
+ * tick renders and sends it again; marking it done would leave the post one change behind. */
+static void post_done(struct bot_job *job) {
+  if (entry_rev(job->entry_id) == job->rev) {
+    struct store_txn *t = store_begin(astra.store);
+    shop_outbox_done(t, job->entry_id, shop_delivery_now_ms());
+    bot_commit(t, job->entry_id);
+  }
+  bot_job_end(job, BOT_JOB_COMMITTED, NULL);
+}
+
 static void on_post_edited(const struct rest_result *r, void *arg) {
   struct bot_job *job = arg;
   int gone = r->error == REST_OK && (r->code == 10008 || r->code == 10003);
   if (r->error == REST_OK && r->status < 300) {
-    struct store_txn *t = store_begin(astra.store);
-    shop_outbox_done(t, job->entry_id, shop_delivery_now_ms());
-    bot_commit(t, job->entry_id);
-    bot_job_end(job, BOT_JOB_COMMITTED, NULL);
+    post_done(job);
   } else if (gone) {
     /* the message (or its channel) was deleted in Discord: forget the post */
     struct store_txn *t = store_begin(astra.store);
@@ -418,14 +435,11 @@ static void run_post(struct bot_job *job) {
     bot_job_end(job, BOT_JOB_LATER, "bot not running");
     return;
   }
-  json_t *body = ch && msg && !json_object_get(p, "deletedAt")
-                     ? bot_product_post(job->instance_id, job->product_id)
-                     : NULL;
+  job->rev = entry_rev(job->entry_id);
+  /* a deleted or deactivated product's post is edited too: it then says "Indisponível" */
+  json_t *body = ch && msg ? bot_product_post(job->instance_id, job->product_id) : NULL;
   if (!body) { /* no post (or no product) to keep up to date */
-    struct store_txn *t = store_begin(astra.store);
-    shop_outbox_done(t, job->entry_id, shop_delivery_now_ms());
-    bot_commit(t, job->entry_id);
-    bot_job_end(job, BOT_JOB_COMMITTED, NULL);
+    post_done(job);
     return;
   }
   char path[128];

@@ -201,6 +201,10 @@ json_t *bot_product_post_render(const char *pid, const json_t *product,
   const json_t *vars = json_object_get(product, "variations");
   if (!json_is_array(vars))
     vars = NULL;
+  /* a deleted or deactivated product's post stays where buyers saw it, saying so, with the
+   * button disabled: a post that vanished would leave buyers wondering (docs/selling.md) */
+  int off = json_object_get(product, "deletedAt") != NULL ||
+            json_is_false(json_object_get(product, "active"));
 
   /* price and stock: with variations, only the active ones are for sale */
   size_t nactive = 0, avail = 0;
@@ -229,6 +233,8 @@ json_t *bot_product_post_render(const char *pid, const json_t *product,
   else
     snprintf(price_text, sizeof price_text, "%s", price);
   stock_text(locale, avail, stock, sizeof stock);
+  if (off)
+    snprintf(stock, sizeof stock, "%s", tr(locale, "Indisponível", "Unavailable"));
 
   json_t *fields = json_array();
   json_array_append_new(fields, json_pack("{s:s, s:s, s:b}", "name", tr(locale, "Preço", "Price"),
@@ -236,7 +242,7 @@ json_t *bot_product_post_render(const char *pid, const json_t *product,
   json_array_append_new(fields, json_pack("{s:s, s:s, s:b}", "name",
                                           tr(locale, "Estoque", "Stock"), "value", stock,
                                           "inline", 1));
-  if (nactive) {
+  if (nactive && !off) {
     json_t *f = variations_field(pid, vars, t, cur, locale);
     if (f)
       json_array_append_new(fields, f);
@@ -250,7 +256,7 @@ json_t *bot_product_post_render(const char *pid, const json_t *product,
   size_t room = used < EMBED_TOTAL_MAX ? EMBED_TOTAL_MAX - used : 0;
   const char *d = json_string_value(json_object_get(product, "description"));
   json_t *embed = json_pack("{s:o?, s:i, s:o}", "title", title, "color",
-                            avail ? COLOR_IN_STOCK : COLOR_SOLD_OUT, "fields", fields);
+                            avail && !off ? COLOR_IN_STOCK : COLOR_SOLD_OUT, "fields", fields);
   if (d && *d && room > 0)
     json_object_set_new(embed, "description", bot_clip_text(d, room < DESC_MAX ? room : DESC_MAX));
   const char *img = json_string_value(json_object_get(product, "imageUrl"));
@@ -258,12 +264,14 @@ json_t *bot_product_post_render(const char *pid, const json_t *product,
     json_object_set_new(embed, "image", json_pack("{s:s}", "url", img));
 
   json_t *rows = json_array();
-  json_t *sel = vars ? select_row(pid, vars, t, cur, locale) : NULL;
+  json_t *sel = vars && !off ? select_row(pid, vars, t, cur, locale) : NULL;
   if (sel)
     json_array_append_new(rows, sel);
-  json_array_append_new(rows, json_pack("{s:i, s:[{s:i, s:i, s:s, s:s}]}", "type", 1,
-                                        "components", "type", 2, "style", 3, "label",
-                                        tr(locale, "Comprar", "Buy"), "custom_id", buy));
+  json_t *button = json_pack("{s:i, s:i, s:s, s:s}", "type", 2, "style", 3, "label",
+                             tr(locale, "Comprar", "Buy"), "custom_id", buy);
+  if (off)
+    json_object_set_new(button, "disabled", json_true());
+  json_array_append_new(rows, json_pack("{s:i, s:[o]}", "type", 1, "components", button));
   return json_pack("{s:[o], s:o}", "embeds", embed, "components", rows);
 }
 

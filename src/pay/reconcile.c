@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bot/bot.h"
 #include "core/app.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -89,10 +90,12 @@ static void expire_one(const char *order_id, int64_t now, int force) {
     store_abort(t);
     return;
   }
-  if (store_commit(t, on_released, NULL) != 0)
+  if (store_commit(t, on_released, NULL) != 0) {
     log_error(MOD, "order %s not released: the store failed", order_id);
-  else
+  } else {
     log_info(MOD, "order %s expired: its keys are back on sale", order_id);
+    bot_outbox_kick(); /* and on the product posts */
+  }
 }
 
 static void pump(void);

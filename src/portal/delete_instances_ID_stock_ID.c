@@ -2,11 +2,13 @@
  * an order awaiting payment and a sold one to a buyer: neither can go (409). */
 #include <string.h>
 
+#include "bot/bot.h"
 #include "core/app.h"
 #include "core/jspec.h"
 #include "portal/catalog.h"
 #include "portal/portal.h"
 #include "portal/stock.h"
+#include "shop/sale.h"
 
 enum http_result portal_delete_instances_ID_stock_ID(struct http_request *req,
                                                      struct http_reply *rep) {
@@ -29,5 +31,11 @@ enum http_result portal_delete_instances_ID_stock_ID(struct http_request *req,
   json_object_set(ev, "productId", json_object_get(rec, "productId"));
   struct store_txn *t = store_begin(astra.store);
   store_del(t, STORE_STOCK, req->params[0], req->params[1]);
-  return portal_commit_event(req, rep, t, 204, NULL, ev) == 0 ? HTTP_SUSPEND : HTTP_DONE;
+  int queued = shop_outbox_post_update(
+      t, req->params[0], json_string_value(json_object_get(rec, "productId")), portal_now_ms());
+  if (portal_commit_event(req, rep, t, 204, NULL, ev) != 0)
+    return HTTP_DONE;
+  if (queued)
+    bot_outbox_kick(); /* the post shows one key less */
+  return HTTP_SUSPEND;
 }

@@ -63,7 +63,7 @@ static int check_target(struct http_request *req, struct http_reply *rep, const 
 
 /* Orders paid while the product was sold out get the new keys, first come first served, in
  * a transaction of their own right after the upload (applied in memory already, so the new
- * keys are visible); the worker delivers them once both are durable. */
+ * keys are visible); the worker, kicked by the caller, delivers them once both are durable. */
 static void restock(const char *inst, int64_t now) {
   struct store_txn *t = store_begin(astra.store);
   size_t served = shop_restock(t, inst, now);
@@ -76,7 +76,6 @@ static void restock(const char *inst, int64_t now) {
     return;
   }
   log_info("portal", "instance %s: restock served %zu waiting order(s)", inst, served);
-  bot_outbox_kick();
 }
 
 /* One attempt: builds the transaction and the answer from the store as it is now. 1: the
@@ -149,13 +148,16 @@ static int attempt(struct http_request *req, struct http_reply *rep,
   json_object_set_new(ev, "productId", json_string(pid));
   json_object_set_new(ev, "variationId", vid ? json_string(vid) : json_null());
   json_object_set_new(ev, "count", json_integer((json_int_t)added));
+  shop_outbox_post_update(t, inst, pid, now); /* the post shows the new count */
   int rc = portal_commit_event(req, rep, t, 200, body, ev);
   if (rc == STORE_ECONFLICT) {
     json_decref(body);
     json_decref(ev);
   }
-  if (rc == 0)
+  if (rc == 0) {
     restock(inst, now);
+    bot_outbox_kick();
+  }
   return rc == 0 ? 1 : rc;
 }
 

@@ -3,12 +3,14 @@
  * instance, or named twice; not_available: reserved or sold). */
 #include <string.h>
 
+#include "bot/bot.h"
 #include "core/app.h"
 #include "core/jspec.h"
 #include "portal/instances.h"
 #include "portal/portal.h"
 #include "portal/catalog.h"
 #include "portal/stock.h"
+#include "shop/sale.h"
 #include "store/store.h"
 
 static const struct jspec_field fields[] = {
@@ -59,6 +61,9 @@ enum http_result portal_post_instances_ID_stock_remove(struct http_request *req,
     }
     store_del(t, STORE_STOCK, inst, id);
     json_array_append_new(removed, json_string(id));
+    /* the same product's entry put again in one transaction is the same write */
+    shop_outbox_post_update(t, inst, json_string_value(json_object_get(rec, "productId")),
+                            portal_now_ms());
   }
   size_t n = json_array_size(removed);
   json_t *body = json_pack("{s:I, s:o}", "removed", (json_int_t)n, "skipped", skipped);
@@ -71,5 +76,8 @@ enum http_result portal_post_instances_ID_stock_remove(struct http_request *req,
   json_t *ev = portal_stock_event(req, "stock.remove");
   json_object_set_new(ev, "count", json_integer((json_int_t)n));
   json_object_set_new(ev, "stockIds", removed);
-  return portal_commit_event(req, rep, t, 200, body, ev) == 0 ? HTTP_SUSPEND : HTTP_DONE;
+  if (portal_commit_event(req, rep, t, 200, body, ev) != 0)
+    return HTTP_DONE;
+  bot_outbox_kick(); /* the posts show the keys left */
+  return HTTP_SUSPEND;
 }

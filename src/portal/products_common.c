@@ -4,12 +4,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bot/bot.h"
 #include "core/app.h"
 #include "core/crypto.h"
 #include "core/jspec.h"
 #include "portal/catalog.h"
 #include "portal/products.h"
 #include "shop/catalog.h"
+#include "shop/sale.h"
 #include "shop/stock.h"
 #include "store/store.h"
 
@@ -195,7 +197,13 @@ enum http_result portal_product_commit(struct http_request *req, struct http_rep
     http_reply_error(req, rep, ERR_INTERNAL, NULL, NULL);
     return HTTP_DONE;
   }
-  return portal_commit_reply(req, rep, t, status, body, ERR_CONFLICT, NULL);
+  /* every route that changes a product comes here: a posted product's post is edited to
+   * match (name, price, variations; unavailable once deleted or deactivated) */
+  int queued = shop_outbox_post_update(t, instance_id, id, portal_now_ms());
+  enum http_result r = portal_commit_reply(req, rep, t, status, body, ERR_CONFLICT, NULL);
+  if (queued && r == HTTP_SUSPEND)
+    bot_outbox_kick();
+  return r;
 }
 
 size_t portal_product_live_keys(const char *instance_id, const char *product_id,

@@ -248,14 +248,33 @@ size_t shop_delivery_split(const char *text, size_t max, size_t *off, size_t *le
   return parts;
 }
 
+/* Keys of the order flagged by a reversal: the buyer had them and keeps them. */
+static size_t flagged_keys(const json_t *order) {
+  const char *inst = str(order, "instanceId"), *oid = str(order, "id");
+  size_t i, n = 0;
+  const json_t *sid;
+  json_array_foreach(json_object_get(order, "stockIds"), i, sid) {
+    const char *id = json_string_value(sid);
+    const json_t *s = id && inst ? store_get(astra.store, STORE_STOCK, inst, id) : NULL;
+    if (s && str(s, "flag") && oid && !strcmp(or_empty(str(s, "orderId")), oid))
+      n++;
+  }
+  return n;
+}
+
 char *shop_delivery_log_text(const json_t *order, const char *kind, const char *locale) {
   int en = locale && !strcmp(locale, "en");
-  int refund = kind && !strcmp(kind, "refund");
+  int chargeback = kind && !strcmp(kind, "chargeback");
+  int refund = chargeback || (kind && !strcmp(kind, "refund"));
   char money[SHOP_MONEY_MAX];
   shop_money_format(json_integer_value(json_object_get(order, "totalCents")),
                     str(order, "currency"), locale, money, sizeof money);
   struct buf b = {0};
-  const char *head = refund ? (en ? "↩️ Refund" : "↩️ Reembolso") : (en ? "🛒 Sale" : "🛒 Venda");
+  /* a chargeback is the buyer's bank taking the money back, not the seller's choice: the
+   * seller must tell it from a refund at a glance */
+  const char *head = chargeback ? (en ? "⚠️ Chargeback" : "⚠️ Contestação (chargeback)")
+                     : refund   ? (en ? "↩️ Refund" : "↩️ Reembolso")
+                                : (en ? "🛒 Sale" : "🛒 Venda");
   put(&b, head, strlen(head));
   put(&b, " `", 2);
   put(&b, or_empty(str(order, "code")), strlen(or_empty(str(order, "code"))));
@@ -275,9 +294,22 @@ char *shop_delivery_log_text(const json_t *order, const char *kind, const char *
     }
   }
   char tail[160];
-  snprintf(tail, sizeof tail, " · %s · %s <@%.32s>", money, en ? "buyer" : "comprador",
-           or_empty(str(order, "buyerId")));
+  const char *back = !refund ? "" : en ? " returned" : " devolvidos";
+  snprintf(tail, sizeof tail, " · %s%s · %s <@%.32s>", money, back,
+           en ? "buyer" : "comprador", or_empty(str(order, "buyerId")));
   put(&b, tail, strlen(tail));
+  size_t flagged = refund ? flagged_keys(order) : 0;
+  if (flagged) {
+    /* the buyer keeps what was delivered: the seller may want to revoke it where it works */
+    if (en)
+      snprintf(tail, sizeof tail, "\n%zu delivered key%s flagged (%s) in the stock.", flagged,
+               flagged == 1 ? "" : "s", chargeback ? "chargeback" : "refund");
+    else
+      snprintf(tail, sizeof tail, "\n%zu chave%s entregue%s marcada%s (%s) no estoque.", flagged,
+               flagged == 1 ? "" : "s", flagged == 1 ? "" : "s", flagged == 1 ? "" : "s",
+               chargeback ? "contestação" : "reembolso");
+    put(&b, tail, strlen(tail));
+  }
   return buf_take(&b);
 }
 

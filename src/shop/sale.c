@@ -282,6 +282,9 @@ int shop_checkout(struct store_txn *t, const struct shop_checkout *in,
   }
   timeline_add(order, in->now_ms, "pending", NULL);
   store_put(t, STORE_ORDERS, NULL, out->order_id, order);
+  /* reserved keys are no longer available: the posts show the count others can still buy */
+  for (size_t i = 0; i < in->nlines; i++)
+    shop_outbox_post_update(t, in->instance_id, in->lines[i].product_id, in->now_ms);
   return 0;
 }
 
@@ -351,15 +354,39 @@ static int assemble(const char *instance_id, const char *order_id, const json_t 
   return complete;
 }
 
+static json_t *outbox_entry(const char *id, const char *type, const char *instance_id,
+                           const char *order_id, const char *product_id, int64_t now) {
+  return json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s, s:i, s:I, s:I, s:I, s:n}", "id", id,
+                   "type", type, "instanceId", instance_id, "orderId", order_id, "productId",
+                   product_id, "status", "pending", "attempts", 0, "nextAt", (json_int_t)now,
+                   "createdAt", (json_int_t)now, "updatedAt", (json_int_t)now, "lastError");
+}
+
 static void outbox_put(struct store_txn *t, const char *id, const char *type,
                        const char *instance_id, const char *order_id, const char *product_id,
                        int64_t now) {
   store_put(t, STORE_OUTBOX, NULL, id,
-            json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s, s:i, s:I, s:I, s:I, s:n}", "id", id,
-                      "type", type, "instanceId", instance_id, "orderId", order_id, "productId",
-                      product_id, "status", "pending", "attempts", 0, "nextAt", (json_int_t)now,
-                      "createdAt", (json_int_t)now, "updatedAt", (json_int_t)now,
-                      "lastError"));
+            outbox_entry(id, type, instance_id, order_id, product_id, now));
+}
+
+int shop_outbox_post_update(struct store_txn *t, const char *instance_id, const char *product_id,
+                            int64_t now) {
+  char id[64];
+  if (!instance_id || !product_id ||
+      snprintf(id, sizeof id, "post-%s", product_id) >= (int)sizeof id)
+    return 0;
+  const json_t *p = store_get(astra.store, STORE_PRODUCTS, instance_id, product_id);
+  const json_t *post = json_object_get(p, "post");
+  if (!str(post, "channelId") || !str(post, "messageId"))
+    return 0; /* never posted (or the post was deleted in Discord): nothing to edit */
+  /* the rev tells the worker whether the post changed again while its edit was in flight;
+   * called twice in one transaction (it cannot see its own writes) it writes the same rev */
+  const json_t *cur = store_get(astra.store, STORE_OUTBOX, NULL, id);
+  json_t *e = outbox_entry(id, "post", instance_id, NULL, product_id, now);
+  if (!e)
+    return 0;
+  json_object_set_new(e, "rev", json_integer((json_int_t)(num(cur, "rev") + 1)));
+  return store_put(t, STORE_OUTBOX, NULL, id, e) == 0;
 }
 
 static void wallet_put(struct store_txn *t, const char *prefix, const char *order_id,
@@ -410,10 +437,7 @@ static void deliverable(struct store_txn *t, const char *instance_id, const char
       stock_put(t, instance_id, taken->ids[at], "sold", order_id, 0, now);
     }
     json_object_set_new(item, "stockIds", ids);
-    char post[64];
-    const char *pid = str(item, "productId");
-    if (pid && snprintf(post, sizeof post, "post-%s", pid) < (int)sizeof post)
-      outbox_put(t, post, "post", instance_id, NULL, pid, now);
+    shop_outbox_post_update(t, instance_id, str(item, "productId"), now);
   }
   json_object_set_new(order, "stockIds", all);
   char dm[64];
@@ -510,6 +534,10 @@ int shop_order_release(struct store_txn *t, const char *order_id, const char *st
     if (owner && !strcmp(owner, order_id) && !strcmp(or_empty(str(s, "status")), "reserved"))
       stock_put(t, inst, id, "available", NULL, 0, now);
   }
+  /* the keys are back on sale: the posts show them again */
+  const json_t *item;
+  json_array_foreach(json_object_get(o, "items"), i, item)
+    shop_outbox_post_update(t, inst, str(item, "productId"), now);
   json_t *c = json_deep_copy(o);
   timeline_add(c, now, status, NULL);
   store_put(t, STORE_ORDERS, NULL, order_id, c);
@@ -535,6 +563,7 @@ int shop_order_reverse(struct store_txn *t, const char *order_id, const char *st
       continue;
     if (!strcmp(or_empty(str(s, "status")), "reserved")) {
       stock_put(t, inst_id, id, "available", NULL, 0, now); /* never delivered: back on sale */
+      shop_outbox_post_update(t, inst_id, str(s, "productId"), now);
     } else {
       json_t *c = json_deep_copy(s);
       json_object_set_new(c, "flag", json_string(status)); /* a key the buyer got for free */

@@ -437,5 +437,7 @@ json_t *shop_stock_item_json(const char *id, const json_t *rec) {
   json_object_set_new(o, "reservedUntil", or_null(json_object_get(rec, "reservedUntil")));
   json_object_set_new(o, "soldAt", or_null(json_object_get(rec, "soldAt")));
   json_object_set_new(o, "orderId", or_null(json_object_get(rec, "orderId")));
+  /* "refunded" / "charged_back": sold, then the money went back; the buyer keeps the key */
+  json_object_set_new(o, "flag", or_null(json_object_get(rec, "flag")));
   return o;
 }

@@ -204,7 +204,7 @@ test('list: filters, newest first, cursor pagination, counts, bad queries; never
   for (let i = 1; i < seen.length; i++) assert(seen[i - 1].createdAt >= seen[i].createdAt, 'newest first');
   eq(seen.slice(0, 7).map((i) => i.masked), keys.map((k) => `••••••••${k.slice(-4)}`).reverse());
   const it = seen[0];
-  eq(Object.keys(it).sort(), ['createdAt', 'id', 'masked', 'orderId', 'productId', 'reservedUntil', 'soldAt', 'status', 'variationId']);
+  eq(Object.keys(it).sort(), ['createdAt', 'flag', 'id', 'masked', 'orderId', 'productId', 'reservedUntil', 'soldAt', 'status', 'variationId']);
   eq([it.productId, it.variationId, it.status, it.orderId, it.soldAt], ['p-var', 'v-30', 'available', null, null]);
   // status filter; counts stay those of the product
   let r = await call('GET', stock('?productId=p-plain&status=sold'));

@@ -123,6 +123,40 @@ TEST(post_sold_out_and_english) {
   json_decref(p);
 }
 
+/* A deactivated or deleted product's post says so, without the select, the button disabled */
+TEST(post_unavailable) {
+  stock_reset();
+  stock_add("v1", 4);
+  json_t *p = product("Conta", 1990);
+  add_var(p, "v1", "Mensal", 1990, 1);
+  json_object_set_new(p, "active", json_false());
+  json_t *m = bot_product_post_render(PID, p, &tally, "pt-BR");
+  CHECK(limits_ok(m));
+  CHECK_STR(sget(m, "embeds.0.fields.1.value"), "Indisponível");
+  CHECK_INT(json_array_size(json_object_get(json_array_get(json_object_get(m, "embeds"), 0),
+                                            "fields")),
+            2);
+  CHECK_INT(json_array_size(json_object_get(m, "components")), 1);
+  CHECK_STR(sget(m, "components.0.components.0.label"), "Comprar");
+  const json_t *btn = json_array_get(
+      json_object_get(json_array_get(json_object_get(m, "components"), 0), "components"), 0);
+  CHECK(json_is_true(json_object_get(btn, "disabled")));
+  json_decref(m);
+  json_object_set_new(p, "active", json_true());
+  json_object_set_new(p, "deletedAt", json_integer(1));
+  m = bot_product_post_render(PID, p, &tally, "en");
+  CHECK_STR(sget(m, "embeds.0.fields.1.value"), "Unavailable");
+  json_decref(m);
+  json_object_del(p, "deletedAt");
+  m = bot_product_post_render(PID, p, &tally, "pt-BR"); /* on sale again: as before */
+  CHECK_STR(sget(m, "embeds.0.fields.1.value"), "4 disponíveis");
+  btn = json_array_get(
+      json_object_get(json_array_get(json_object_get(m, "components"), 1), "components"), 0);
+  CHECK(!json_object_get(btn, "disabled"));
+  json_decref(m);
+  json_decref(p);
+}
+
 TEST(post_variations) {
   stock_reset();
   stock_add("v30", 12);

@@ -9,6 +9,7 @@
 #include "core/app.h"
 #include "core/config.h"
 #include "harness.h"
+#include "shop/delivery.h"
 #include "shop/sale.h"
 #include "shop/shop.h"
 #include "shop/stock.h"
@@ -70,12 +71,14 @@ static int setup(void) {
   put(STORE_INSTANCES, NULL, INST,
       json_pack("{s:s, s:s, s:s, s:{s:s}}", "id", INST, "ownerId", OWNER, "name", "Loja",
                 "settings", "logChannelId", "555"));
+  /* p-var is posted in a channel, p-one is not */
   put(STORE_PRODUCTS, INST, "p-var",
-      json_pack("{s:s, s:s, s:I, s:b, s:[{s:s, s:s, s:I, s:b}, {s:s, s:s, s:I, s:b}]}", "id",
-                "p-var", "name", "Conta", "priceCents", (json_int_t)1000, "active", 1,
+      json_pack("{s:s, s:s, s:I, s:b, s:[{s:s, s:s, s:I, s:b}, {s:s, s:s, s:I, s:b}], "
+                "s:{s:s, s:s}}",
+                "id", "p-var", "name", "Conta", "priceCents", (json_int_t)1000, "active", 1,
                 "variations", "id", "v30", "name", "30 dias", "priceCents", (json_int_t)1000,
                 "active", 1, "id", "v90", "name", "90 dias", "priceCents", (json_int_t)2500,
-                "active", 0));
+                "active", 0, "post", "channelId", "900", "messageId", "901"));
   put(STORE_PRODUCTS, INST, "p-one",
       json_pack("{s:s, s:s, s:I, s:b, s:[]}", "id", "p-one", "name", "Chave", "priceCents",
                 (json_int_t)500, "active", 1, "variations"));
@@ -143,6 +146,55 @@ TEST(fee_rounding) {
   CHECK_INT(shop_fee_cents(&f, 100000000000LL), 4990000000LL + 100);
 }
 
+static int64_t rev_of(const char *id) {
+  return (int64_t)json_integer_value(
+      json_object_get(store_get(astra.store, STORE_OUTBOX, NULL, id), "rev"));
+}
+
+static void outbox_done(const char *id) {
+  struct store_txn *t = store_begin(astra.store);
+  shop_outbox_done(t, id, 0);
+  commit(t);
+}
+
+/* Every change a post shows queues post-<product>, only for a posted product, with a rev
+ * that grows so the worker can tell an edit overtaken by a newer change. */
+TEST(post_entries_follow_the_stock) {
+  CHECK_INT(setup(), 0);
+  int64_t now = 1800000000000LL;
+  struct store_txn *t = store_begin(astra.store);
+  CHECK_INT(shop_outbox_post_update(t, INST, "p-one", now), 0); /* never posted */
+  CHECK_INT(shop_outbox_post_update(t, INST, "nope", now), 0);
+  CHECK_INT(shop_outbox_post_update(t, INST, "p-var", now), 1);
+  CHECK_INT(shop_outbox_post_update(t, INST, "p-var", now), 1); /* same txn: same write */
+  CHECK_INT(commit(t), 0);
+  CHECK(!store_get(astra.store, STORE_OUTBOX, NULL, "post-p-one"));
+  CHECK_STR(status_of(STORE_OUTBOX, NULL, "post-p-var"), "pending");
+  CHECK_INT(rev_of("post-p-var"), 1);
+  outbox_done("post-p-var");
+
+  /* checkout reserves: the post's count drops */
+  struct shop_checkout_result r = checkout("buyer-a", "p-var", "v30", 1, NULL, now);
+  CHECK_INT(r.error, SHOP_SALE_OK);
+  CHECK_STR(status_of(STORE_OUTBOX, NULL, "post-p-var"), "pending");
+  CHECK_INT(rev_of("post-p-var"), 2);
+  outbox_done("post-p-var");
+
+  /* the reservation released: back on the post */
+  t = store_begin(astra.store);
+  CHECK_INT(shop_order_release(t, r.order_id, "expired", now + MINUTE), 1);
+  CHECK_INT(commit(t), 0);
+  CHECK_STR(status_of(STORE_OUTBOX, NULL, "post-p-var"), "pending");
+  CHECK_INT(rev_of("post-p-var"), 3);
+  CHECK_INT(count_stock("reserved"), 0);
+
+  /* a product without a post never gets an entry, not even from a sale */
+  r = checkout("buyer-b", "p-one", NULL, 1, NULL, now);
+  CHECK_INT(pay(r.order_id, 500, "p1", now + MINUTE), SHOP_PAID_FULFILLED);
+  CHECK(!store_get(astra.store, STORE_OUTBOX, NULL, "post-p-one"));
+  teardown();
+}
+
 TEST(checkout_pay_once_and_refund) {
   CHECK_INT(setup(), 0);
   int64_t now = 1800000000000LL;
@@ -198,6 +250,18 @@ TEST(checkout_pay_once_and_refund) {
                                   store_get(astra.store, STORE_ORDERS, NULL, r.order_id),
                                   "stockIds"), 0)));
   CHECK_STR(json_string_value(json_object_get(k, "flag")), "refunded");
+  /* the log channel's notice says what happened and that the keys were flagged */
+  o = store_get(astra.store, STORE_ORDERS, NULL, r.order_id);
+  char *log = shop_delivery_log_text(o, "refund", "pt-BR");
+  CHECK(log && strstr(log, "↩️ Reembolso `") && strstr(log, "R$ 18,00 devolvidos") &&
+        strstr(log, "\n2 chaves entregues marcadas (reembolso) no estoque."));
+  free(log);
+  log = shop_delivery_log_text(o, "chargeback", "en");
+  CHECK(log && strstr(log, "⚠️ Chargeback `") && strstr(log, "R$18.00 returned") &&
+        strstr(log, "2 delivered keys flagged (chargeback)"));
+  free(log);
+  snprintf(id, sizeof id, "logrev-%s", r.order_id);
+  CHECK_STR(status_of(STORE_OUTBOX, NULL, id), "pending");
   t = store_begin(astra.store);
   CHECK_INT(shop_order_reverse(t, r.order_id, "refunded", now + 4 * MINUTE), 0);
   store_abort(t);

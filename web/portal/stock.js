@@ -200,7 +200,10 @@ function keyList(inst, sel) {
     }) }] : []),
     { label: t('stock.key'), cell: (it) => h('code', { class: 'key' }, it.masked) },
     ...(sel.product.variations?.length ? [{ label: t('stock.variation'), cell: (it) => varName(it.variationId) }] : []),
-    { label: status === 'sold' ? t('stock.sold_at') : t('stock.added_at'), cell: (it) => when(status === 'sold' ? it.soldAt : it.createdAt) },
+    { label: status === 'sold' ? t('stock.sold_at') : t('stock.added_at'), cell: (it) => status === 'sold' && it.flag
+      // a refunded or charged-back sale: the buyer kept the key, the seller may revoke it
+      ? h('span', {}, when(it.soldAt), ' ', h('span', { class: 'badge warn', 'data-flag': it.flag, title: t('stock.flag_hint') }, t(`stock.flag.${it.flag}`)))
+      : when(status === 'sold' ? it.soldAt : it.createdAt) },
     { label: t('ui.actions'), cell: (it) => actions(it) },
   ];
 

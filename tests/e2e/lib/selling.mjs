@@ -40,8 +40,11 @@ export async function world({ mpToken = MP_TOKEN, env: extra = {} } = {}) {
 
 // A new daemon identifies at once: keep it out of the previous run's identify window
 // (max_concurrency 1 per 5 s), which the fake enforces across processes as Discord does.
-export async function restart(w) {
+// whileStopped (optional) runs between the clean stop and the start: the data files are
+// complete then, and may be read or edited.
+export async function restart(w, whileStopped) {
   eq((await w.d.stop()).code, 0);
+  if (whileStopped) await whileStopped();
   const wait = (w.startedAt ?? 0) + 5500 - Date.now();
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   w.d = await startDaemon({ dir: w.dir, env: w.env, portalPort: w.portalPort });
