@@ -402,4 +402,4 @@ test('200 purchases while the daemon is SIGKILLed and restarted: every approved 
     await w.fake.close();
     await w.mp.close();
   }
-}, { timeout: 180000 });
+}, { timeout: 150000 });
