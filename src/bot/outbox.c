@@ -23,6 +23,7 @@
 
 static uv_timer_t timer;
 static int started, stopping, flushing;
+static int kicked; /* a kick came while a pick was flushing: tick again after it */
 static struct bot_job *inflight[OUTBOX_MAX_INFLIGHT];
 
 static uint32_t rnd32(void) {
@@ -80,6 +81,10 @@ void bot_job_end(struct bot_job *job, enum bot_job_result res, const char *error
     }
   }
   release(job);
+  /* a slot is free: a backlog drains at the pace of the sends, not 16 per timer tick (a
+   * job put off for later leaves its entry due, so that one waits for the timer) */
+  if (res != BOT_JOB_LATER)
+    bot_outbox_kick();
 }
 
 static struct bot_job *job_new(const char *id, const json_t *e) {
@@ -102,6 +107,10 @@ static struct bot_job *job_new(const char *id, const json_t *e) {
 static void on_flushed(int status, void *arg) {
   (void)arg;
   flushing = 0;
+  if (kicked) {
+    kicked = 0;
+    bot_outbox_kick();
+  }
   for (size_t i = 0; i < OUTBOX_MAX_INFLIGHT; i++) {
     struct bot_job *job = inflight[i];
     if (!job || !job->waiting)
@@ -119,6 +128,8 @@ static void on_flushed(int status, void *arg) {
 
 static void tick(uv_timer_t *t) {
   (void)t;
+  if (flushing)
+    kicked = 1;
   if (stopping || flushing || astra.phase != APP_RUNNING || !astra.store)
     return;
   int slot = free_slot();
