@@ -126,6 +126,15 @@ static void on_flushed(int status, void *arg) {
   }
 }
 
+/* Due entries found by the last scan, oldest first, not yet handed out. Finding them walks
+ * every pending entry, so one scan serves the next OUTBOX_PICK_BATCH picks rather than one per
+ * freed slot (a backlog of n entries would cost n^2). Each is checked again when its turn
+ * comes; entries queued since the scan are newer, so the order holds, except that a retry
+ * coming due meanwhile waits until the batch is used up. */
+#define OUTBOX_PICK_BATCH 256
+static char due[OUTBOX_PICK_BATCH][72];
+static size_t due_n, due_at;
+
 static void tick(uv_timer_t *t) {
   (void)t;
   if (flushing)
@@ -135,17 +144,29 @@ static void tick(uv_timer_t *t) {
   int slot = free_slot();
   if (slot < 0)
     return;
-  char ids[OUTBOX_MAX_INFLIGHT * 4][72];
-  size_t n = shop_outbox_due(shop_delivery_now_ms(), ids, sizeof ids / sizeof ids[0]);
-  int picked = 0;
-  for (size_t i = 0; i < n && (slot = free_slot()) >= 0; i++) {
-    if (is_inflight(ids[i]))
+  int64_t now = shop_delivery_now_ms();
+  int picked = 0, scanned = 0;
+  while ((slot = free_slot()) >= 0) {
+    if (due_at == due_n) {
+      if (scanned++)
+        break;
+      due_n = shop_outbox_due(now, due, OUTBOX_PICK_BATCH);
+      due_at = 0;
+      if (!due_n)
+        break;
+    }
+    const char *id = due[due_at++];
+    if (is_inflight(id))
       continue;
-    const json_t *e = store_get(astra.store, STORE_OUTBOX, NULL, ids[i]);
+    const json_t *e = store_get(astra.store, STORE_OUTBOX, NULL, id);
+    const char *st = json_string_value(json_object_get(e, "status"));
+    if (!st || strcmp(st, "pending") ||
+        json_integer_value(json_object_get(e, "nextAt")) > now)
+      continue; /* done, or put off, since the scan */
     const char *inst = json_string_value(json_object_get(e, "instanceId"));
     if (!inst || !runtime_rest(inst))
       continue; /* that bot is not running: wait for it, no attempt counted */
-    struct bot_job *job = job_new(ids[i], e);
+    struct bot_job *job = job_new(id, e);
     if (!job)
       break;
     job->waiting = 1; /* picked, started once the flush says the store is durable */
@@ -163,6 +184,7 @@ void bot_outbox_start(void) {
     return;
   uv_timer_init(astra.loop, &timer);
   uv_timer_start(&timer, tick, OUTBOX_TICK_MS, OUTBOX_TICK_MS);
+  due_n = due_at = 0;
   started = 1;
   stopping = 0;
 }
