@@ -16,8 +16,10 @@
 //                       the fake's own default is 5/5 (one new DM channel per second per bot,
 //                       a guess: Discord does not document it); "fake": keep that default
 //   VALIDATE [1]        0: the fake Discord skips OpenAPI schema validation (its rules still apply)
-//   PERF [0]            1: perf record -g the daemon while webhooks are sent (bench/results/selling.perf.data)
+//   PERF [0]            1: perf record -g the daemon from the first webhook to the last DM
+//                       (bench/results/selling.perf.data); 2: with DWARF call graphs (callers of libc)
 //   CPUPROF [0]         1: the fakes write V8 CPU profiles into bench/results/selling-prof/
+//   LOG_LEVEL [info]    the daemon's (info: an access line per webhook, a line per payment and per DM)
 //   ASTRAD [build/astrad]
 //
 // How: the fakes run in child processes of their own (bench/lib/selling_discord.mjs,
@@ -145,7 +147,7 @@ async function main() {
   const denv = { DISCORD_API_BASE: dHello.apiBase, DATA_ENCRYPTION_KEY: DATA_KEY,
     PORTAL_SESSION_SECRET: 'bench-session-secret-0123456789abcdef', MERCADOPAGO_API_BASE: mHello.apiBase,
     MERCADOPAGO_ACCESS_TOKEN: MP_TOKEN, MERCADOPAGO_WEBHOOK_SECRET: MP_SECRET,
-    PUBLIC_URL: `http://127.0.0.1:${portalPort}`, PAYMENT_RECONCILE_SECONDS: '3600', LOG_LEVEL: 'info' };
+    PUBLIC_URL: `http://127.0.0.1:${portalPort}`, PAYMENT_RECONCILE_SECONDS: '3600', LOG_LEVEL: process.env.LOG_LEVEL || 'info' };
   let d = await new Daemon({ dir, env: denv, portalPort, adminPort, binary: BINARY }).start();
   const insts = []; // {id, pid, session, app}
   let s = null;
@@ -231,7 +233,7 @@ async function main() {
   // fire
   let perf = null;
   if (PERF) {
-    perf = spawn('perf', ['record', '-F', '499', '-g', '-p', String(pid), '-o', path.join(RESULTS, 'selling.perf.data')], { stdio: 'ignore' });
+    perf = spawn('perf', ['record', '-F', PERF === 2 ? '199' : '499', ...(PERF === 2 ? ['--call-graph', 'dwarf,16384'] : ['-g']), '-p', String(pid), '-o', path.join(RESULTS, 'selling.perf.data')], { stdio: 'ignore' });
     await sleep(300);
   }
   const cpu0 = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, cpuS(p)]));

@@ -19,7 +19,7 @@
 #include "store/store.h"
 
 #define OUTBOX_TICK_MS 1000
-#define OUTBOX_MAX_INFLIGHT 16
+#define OUTBOX_MAX_INFLIGHT 64
 
 static uv_timer_t timer;
 static int started, stopping, flushing;
