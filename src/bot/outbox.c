@@ -135,6 +135,14 @@ static void on_flushed(int status, void *arg) {
 static char due[OUTBOX_PICK_BATCH][72];
 static size_t due_n, due_at;
 
+/* Only entries whose bot runs: a stopped instance's backlog must not fill the batch and hold
+ * back every other instance's deliveries. */
+static int sendable(const json_t *e, void *arg) {
+  (void)arg;
+  const char *inst = json_string_value(json_object_get(e, "instanceId"));
+  return inst && runtime_rest(inst);
+}
+
 static void tick(uv_timer_t *t) {
   (void)t;
   if (flushing)
@@ -150,7 +158,7 @@ static void tick(uv_timer_t *t) {
     if (due_at == due_n) {
       if (scanned++)
         break;
-      due_n = shop_outbox_due(now, due, OUTBOX_PICK_BATCH);
+      due_n = shop_outbox_due_if(now, due, OUTBOX_PICK_BATCH, sendable, NULL);
       due_at = 0;
       if (!due_n)
         break;

@@ -293,6 +293,8 @@ struct due {
     int64_t at;
   } *rows;
   size_t n, max;
+  int (*keep)(const json_t *entry, void *arg);
+  void *arg;
 };
 
 static int due_before(int64_t at, const char *id, const struct due_row *r) {
@@ -307,6 +309,8 @@ static int collect_due(const char *scope, const char *id, const json_t *rec, voi
     return 0;
   if (d->n == d->max && !due_before(at, id, &d->rows[d->n - 1]))
     return 0;
+  if (d->keep && !d->keep(rec, d->arg))
+    return 0;
   size_t i = d->n < d->max ? d->n++ : d->max - 1;
   for (; i > 0 && due_before(at, id, &d->rows[i - 1]); i--)
     d->rows[i] = d->rows[i - 1];
@@ -316,9 +320,15 @@ static int collect_due(const char *scope, const char *id, const json_t *rec, voi
 }
 
 size_t shop_outbox_due(int64_t now, char (*ids)[72], size_t max) {
+  return shop_outbox_due_if(now, ids, max, NULL, NULL);
+}
+
+size_t shop_outbox_due_if(int64_t now, char (*ids)[72], size_t max,
+                          int (*keep)(const json_t *entry, void *arg), void *arg) {
   if (!max)
     return 0;
-  struct due d = {.now = now, .rows = malloc(max * sizeof *d.rows), .max = max};
+  struct due d = {.now = now, .rows = malloc(max * sizeof *d.rows), .max = max, .keep = keep,
+                  .arg = arg};
   if (!d.rows)
     return 0;
   store_index_foreach(astra.store, STORE_OUTBOX, "status", "pending", collect_due, &d);

@@ -193,6 +193,12 @@ TEST(text_has_template_and_keys) {
   teardown();
 }
 
+static int not_e1_e2(const json_t *e, void *arg) {
+  (void)arg;
+  const char *id = json_string_value(json_object_get(e, "id"));
+  return strcmp(id, "e1") && strcmp(id, "e2");
+}
+
 /* The oldest due first (ties by id), only as many as asked, none not yet due or not pending. */
 TEST(due_entries_oldest_first_bounded) {
   CHECK_INT(setup(), 0);
@@ -220,6 +226,10 @@ TEST(due_entries_oldest_first_bounded) {
   CHECK_INT(shop_outbox_due(NOW, ids, 1), 1);
   CHECK_STR(ids[0], "e1");
   CHECK_INT(shop_outbox_due(NOW, ids, 0), 0);
+  /* entries that cannot be sent now do not take the places of those that can */
+  CHECK_INT(shop_outbox_due_if(NOW, ids, 2, not_e1_e2, NULL), 2);
+  CHECK_STR(ids[0], "e3");
+  CHECK_STR(ids[1], "e5");
   teardown();
 }
 
