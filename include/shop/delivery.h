@@ -74,6 +74,10 @@ const char *shop_delivery_locale(const char *instance_id);
 /* Pending entries whose nextAt is at or before now, oldest nextAt first (up to max ids
  * copied into ids[][72]); returns how many. */
 size_t shop_outbox_due(int64_t now, char (*ids)[72], size_t max);
+/* The same, counting only entries for which keep(entry, arg) is true (keep NULL: all), so
+ * that entries which cannot be sent now do not fill the max slots ahead of those which can. */
+size_t shop_outbox_due_if(int64_t now, char (*ids)[72], size_t max,
+                          int (*keep)(const json_t *entry, void *arg), void *arg);
 
 /* Ends an attempt. Each adds to t. */
 /* The entry is done (no delivery record: log and post entries). */

@@ -19,10 +19,11 @@
 #include "store/store.h"
 
 #define OUTBOX_TICK_MS 1000
-#define OUTBOX_MAX_INFLIGHT 16
+#define OUTBOX_MAX_INFLIGHT 64
 
 static uv_timer_t timer;
 static int started, stopping, flushing;
+static int kicked; /* a kick came while a pick was flushing: tick again after it */
 static struct bot_job *inflight[OUTBOX_MAX_INFLIGHT];
 
 static uint32_t rnd32(void) {
@@ -80,6 +81,10 @@ void bot_job_end(struct bot_job *job, enum bot_job_result res, const char *error
     }
   }
   release(job);
+  /* a slot is free: a backlog drains at the pace of the sends, not 16 per timer tick (a
+   * job put off for later leaves its entry due, so that one waits for the timer) */
+  if (res != BOT_JOB_LATER)
+    bot_outbox_kick();
 }
 
 static struct bot_job *job_new(const char *id, const json_t *e) {
@@ -102,6 +107,10 @@ static struct bot_job *job_new(const char *id, const json_t *e) {
 static void on_flushed(int status, void *arg) {
   (void)arg;
   flushing = 0;
+  if (kicked) {
+    kicked = 0;
+    bot_outbox_kick();
+  }
   for (size_t i = 0; i < OUTBOX_MAX_INFLIGHT; i++) {
     struct bot_job *job = inflight[i];
     if (!job || !job->waiting)
@@ -117,24 +126,55 @@ static void on_flushed(int status, void *arg) {
   }
 }
 
+/* Due entries found by the last scan, oldest first, not yet handed out. Finding them walks
+ * every pending entry, so one scan serves the next OUTBOX_PICK_BATCH picks rather than one per
+ * freed slot (a backlog of n entries would cost n^2). Each is checked again when its turn
+ * comes; entries queued since the scan are newer, so the order holds, except that a retry
+ * coming due meanwhile waits until the batch is used up. */
+#define OUTBOX_PICK_BATCH 256
+static char due[OUTBOX_PICK_BATCH][72];
+static size_t due_n, due_at;
+
+/* Only entries whose bot runs: a stopped instance's backlog must not fill the batch and hold
+ * back every other instance's deliveries. */
+static int sendable(const json_t *e, void *arg) {
+  (void)arg;
+  const char *inst = json_string_value(json_object_get(e, "instanceId"));
+  return inst && runtime_rest(inst);
+}
+
 static void tick(uv_timer_t *t) {
   (void)t;
+  if (flushing)
+    kicked = 1;
   if (stopping || flushing || astra.phase != APP_RUNNING || !astra.store)
     return;
   int slot = free_slot();
   if (slot < 0)
     return;
-  char ids[OUTBOX_MAX_INFLIGHT * 4][72];
-  size_t n = shop_outbox_due(shop_delivery_now_ms(), ids, sizeof ids / sizeof ids[0]);
-  int picked = 0;
-  for (size_t i = 0; i < n && (slot = free_slot()) >= 0; i++) {
-    if (is_inflight(ids[i]))
+  int64_t now = shop_delivery_now_ms();
+  int picked = 0, scanned = 0;
+  while ((slot = free_slot()) >= 0) {
+    if (due_at == due_n) {
+      if (scanned++)
+        break;
+      due_n = shop_outbox_due_if(now, due, OUTBOX_PICK_BATCH, sendable, NULL);
+      due_at = 0;
+      if (!due_n)
+        break;
+    }
+    const char *id = due[due_at++];
+    if (is_inflight(id))
       continue;
-    const json_t *e = store_get(astra.store, STORE_OUTBOX, NULL, ids[i]);
+    const json_t *e = store_get(astra.store, STORE_OUTBOX, NULL, id);
+    const char *st = json_string_value(json_object_get(e, "status"));
+    if (!st || strcmp(st, "pending") ||
+        json_integer_value(json_object_get(e, "nextAt")) > now)
+      continue; /* done, or put off, since the scan */
     const char *inst = json_string_value(json_object_get(e, "instanceId"));
     if (!inst || !runtime_rest(inst))
       continue; /* that bot is not running: wait for it, no attempt counted */
-    struct bot_job *job = job_new(ids[i], e);
+    struct bot_job *job = job_new(id, e);
     if (!job)
       break;
     job->waiting = 1; /* picked, started once the flush says the store is durable */
@@ -152,6 +192,7 @@ void bot_outbox_start(void) {
     return;
   uv_timer_init(astra.loop, &timer);
   uv_timer_start(&timer, tick, OUTBOX_TICK_MS, OUTBOX_TICK_MS);
+  due_n = due_at = 0;
   started = 1;
   stopping = 0;
 }

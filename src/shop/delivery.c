@@ -315,14 +315,23 @@ char *shop_delivery_log_text(const json_t *order, const char *kind, const char *
 
 /* ---- due entries ---- */
 
+/* The max oldest due entries, kept sorted while the pending ones are scanned: the worker asks
+ * for a few dozen after every finished attempt, so a backlog of thousands must not be copied
+ * and sorted each time. */
 struct due {
   int64_t now;
   struct due_row {
     char id[72];
     int64_t at;
   } *rows;
-  size_t n, cap;
+  size_t n, max;
+  int (*keep)(const json_t *entry, void *arg);
+  void *arg;
 };
+
+static int due_before(int64_t at, const char *id, const struct due_row *r) {
+  return at != r->at ? at < r->at : strcmp(id, r->id) < 0;
+}
 
 static int collect_due(const char *scope, const char *id, const json_t *rec, void *arg) {
   (void)scope;
@@ -330,36 +339,35 @@ static int collect_due(const char *scope, const char *id, const json_t *rec, voi
   int64_t at = (int64_t)json_integer_value(json_object_get(rec, "nextAt"));
   if (at > d->now || strlen(id) >= sizeof d->rows[0].id)
     return 0;
-  if (d->n == d->cap) {
-    size_t cap = d->cap ? d->cap * 2 : 32;
-    struct due_row *r = realloc(d->rows, cap * sizeof *r);
-    if (!r)
-      return 1;
-    d->rows = r;
-    d->cap = cap;
-  }
-  snprintf(d->rows[d->n].id, sizeof d->rows[d->n].id, "%s", id);
-  d->rows[d->n++].at = at;
+  if (d->n == d->max && !due_before(at, id, &d->rows[d->n - 1]))
+    return 0;
+  if (d->keep && !d->keep(rec, d->arg))
+    return 0;
+  size_t i = d->n < d->max ? d->n++ : d->max - 1;
+  for (; i > 0 && due_before(at, id, &d->rows[i - 1]); i--)
+    d->rows[i] = d->rows[i - 1];
+  snprintf(d->rows[i].id, sizeof d->rows[i].id, "%s", id);
+  d->rows[i].at = at;
   return 0;
 }
 
-static int by_at(const void *a, const void *b) {
-  const struct due_row *x = a, *y = b;
-  if (x->at != y->at)
-    return x->at < y->at ? -1 : 1;
-  return strcmp(x->id, y->id);
+size_t shop_outbox_due(int64_t now, char (*ids)[72], size_t max) {
+  return shop_outbox_due_if(now, ids, max, NULL, NULL);
 }
 
-size_t shop_outbox_due(int64_t now, char (*ids)[72], size_t max) {
-  struct due d = {.now = now};
+size_t shop_outbox_due_if(int64_t now, char (*ids)[72], size_t max,
+                          int (*keep)(const json_t *entry, void *arg), void *arg) {
+  if (!max)
+    return 0;
+  struct due d = {.now = now, .rows = malloc(max * sizeof *d.rows), .max = max, .keep = keep,
+                  .arg = arg};
+  if (!d.rows)
+    return 0;
   store_index_foreach(astra.store, STORE_OUTBOX, "status", "pending", collect_due, &d);
-  if (d.n > 1)
-    qsort(d.rows, d.n, sizeof *d.rows, by_at);
-  size_t n = d.n < max ? d.n : max;
-  for (size_t i = 0; i < n; i++)
+  for (size_t i = 0; i < d.n; i++)
     memcpy(ids[i], d.rows[i].id, sizeof ids[i]);
   free(d.rows);
-  return n;
+  return d.n;
 }
 
 /* ---- ending an attempt ---- */

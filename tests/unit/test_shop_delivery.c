@@ -194,6 +194,46 @@ TEST(text_has_template_and_keys) {
   teardown();
 }
 
+static int not_e1_e2(const json_t *e, void *arg) {
+  (void)arg;
+  const char *id = json_string_value(json_object_get(e, "id"));
+  return strcmp(id, "e1") && strcmp(id, "e2");
+}
+
+/* The oldest due first (ties by id), only as many as asked, none not yet due or not pending. */
+TEST(due_entries_oldest_first_bounded) {
+  CHECK_INT(setup(), 0);
+  static const struct {
+    const char *id, *status;
+    long long at;
+  } rows[] = {{"e5", "pending", NOW - 5}, {"e1", "pending", NOW - 9}, {"e9", "done", NOW - 99},
+              {"e3", "pending", NOW - 7}, {"e2", "pending", NOW - 9}, {"e7", "pending", NOW + 1},
+              {"e4", "pending", NOW - 1}};
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+    put(STORE_OUTBOX, NULL, rows[i].id,
+        json_pack("{s:s, s:s, s:s, s:s, s:I}", "id", rows[i].id, "type", "dm", "instanceId",
+                  INST, "status", rows[i].status, "nextAt", (json_int_t)rows[i].at));
+  char ids[8][72];
+  CHECK_INT(shop_outbox_due(NOW, ids, 8), 5);
+  CHECK_STR(ids[0], "e1");
+  CHECK_STR(ids[1], "e2");
+  CHECK_STR(ids[2], "e3");
+  CHECK_STR(ids[3], "e5");
+  CHECK_STR(ids[4], "e4");
+  CHECK_INT(shop_outbox_due(NOW, ids, 3), 3);
+  CHECK_STR(ids[0], "e1");
+  CHECK_STR(ids[1], "e2");
+  CHECK_STR(ids[2], "e3");
+  CHECK_INT(shop_outbox_due(NOW, ids, 1), 1);
+  CHECK_STR(ids[0], "e1");
+  CHECK_INT(shop_outbox_due(NOW, ids, 0), 0);
+  /* entries that cannot be sent now do not take the places of those that can */
+  CHECK_INT(shop_outbox_due_if(NOW, ids, 2, not_e1_e2, NULL), 2);
+  CHECK_STR(ids[0], "e3");
+  CHECK_STR(ids[1], "e5");
+  teardown();
+}
+
 TEST(fail_until_failed_then_retry_then_deliver) {
   CHECK_INT(setup(), 0);
   char id[37], code[9], dm[80];
