@@ -143,6 +143,7 @@ function createPayment(fake, { body, v, key }) {
     if (body[f] === undefined || body[f] === null || body[f] === '') v('missing-field', `the test expects ${f} in POST /v1/payments`);
   }
   const p = fake.store.create(body, { now, expiresAt: checked.value.expiresAt });
+  if (fake.nextExpiry === undefined || p.expiresAt < fake.nextExpiry) fake.nextExpiry = p.expiresAt;
   fake.store.remember('payments', key, body, { paymentId: p.id });
   if (fake.opts.notifyOnCreate) fake.webhooks.notify(p, 'payment.created');
   return { status: 201, body: fake.store.json(p) };

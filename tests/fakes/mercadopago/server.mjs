@@ -199,6 +199,7 @@ export class FakeMercadoPago {
   // ---- changing payments (each sends payment.updated, as MP does) ----
 
   change(id, status, detail, { notify = true } = {}) {
+    if (status === 'pending') this.nextExpiry = undefined; // back to pending: walk again
     const p = this.store.need(id);
     this.store.setStatus(p, status, detail, this.now());
     if (notify) this.webhooks.notify(p, 'payment.updated');
@@ -255,16 +256,25 @@ export class FakeMercadoPago {
     return p;
   }
 
-  expireDue() {
+  // Pending payments past date_of_expiration become cancelled/expired. Every API request
+  // calls this; the full walk runs only when the earliest pending expiry seen by the last walk
+  // has come (or a new payment may expire sooner: create() lowers nextExpiry), so that a fake
+  // holding many payments stays cheap per request (benchmarks).
+  expireDue({ force = false } = {}) {
     const now = this.now();
+    if (!force && this.nextExpiry !== undefined && now < this.nextExpiry) return;
+    let next = Infinity;
     for (const p of this.store.byId.values()) {
-      if (p.status === 'pending' && p.expiresAt <= now) this.change(p.id, 'cancelled', 'expired');
+      if (p.status !== 'pending') continue;
+      if (p.expiresAt <= now) this.change(p.id, 'cancelled', 'expired');
+      else if (p.expiresAt < next) next = p.expiresAt;
     }
+    this.nextExpiry = next;
   }
 
   advanceTime(ms) {
     this.clockOffsetMs += Number(ms);
-    this.expireDue();
+    this.expireDue({ force: true });
     return { now: this.now() };
   }
 
