@@ -11,6 +11,7 @@
 #ifndef ASTRA_SHOP_SALE_H
 #define ASTRA_SHOP_SALE_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -61,6 +62,10 @@ struct shop_checkout_result {
 /* A pending order with its keys reserved, added to t. */
 int shop_checkout(struct store_txn *t, const struct shop_checkout *in,
                   struct shop_checkout_result *out);
+/* Appends {at, status, detail?} to an order record's timeline (a copy being changed) and sets
+ * its status and updatedAt: every state change of an order goes through here. */
+void shop_order_timeline_add(json_t *order, int64_t now, const char *status, const char *detail);
+
 /* A buyer-facing message for a checkout error ("pt-BR" or "en"). */
 const char *shop_sale_error_message(enum shop_sale_error e, const char *locale);
 

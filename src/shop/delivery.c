@@ -2,6 +2,7 @@
  * text and the log notice, and the transactions that end an attempt. Kept apart from the bot
  * so that every rule of "exactly once" here is unit-tested against a real store. */
 #include "shop/delivery.h"
+#include "shop/sale.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -377,19 +378,6 @@ static json_t *entry_copy(const char *entry_id) {
   return e ? json_deep_copy(e) : NULL;
 }
 
-static void timeline_add(json_t *order, int64_t now, const char *status, const char *detail) {
-  json_t *tl = json_object_get(order, "timeline");
-  if (!json_is_array(tl)) {
-    tl = json_array();
-    json_object_set_new(order, "timeline", tl);
-  }
-  json_t *e = json_pack("{s:I, s:s}", "at", (json_int_t)now, "status", status);
-  if (detail)
-    json_object_set_new(e, "detail", json_string(detail));
-  json_array_append_new(tl, e);
-  json_object_set_new(order, "status", json_string(status));
-  json_object_set_new(order, "updatedAt", json_integer((json_int_t)now));
-}
 
 static void entry_set(struct store_txn *t, const char *entry_id, json_t *e, const char *status,
                       int64_t now) {
@@ -416,7 +404,7 @@ void shop_delivery_done(struct store_txn *t, const char *entry_id, const char *c
   if (o && !strcmp(or_empty(str(o, "status")), "paid")) {
     json_t *c = json_deep_copy(o);
     json_object_set_new(c, "deliveredAt", json_integer((json_int_t)now));
-    timeline_add(c, now, "delivered", channel);
+    shop_order_timeline_add(c, now, "delivered", channel);
     store_put(t, STORE_ORDERS, NULL, oid, c);
   }
   if (oid)
@@ -435,7 +423,7 @@ static void order_failed(struct store_txn *t, const json_t *e, const char *error
   if (!o || strcmp(or_empty(str(o, "status")), "paid"))
     return;
   json_t *c = json_deep_copy(o);
-  timeline_add(c, now, "failed", error);
+  shop_order_timeline_add(c, now, "failed", error);
   store_put(t, STORE_ORDERS, NULL, oid, c);
 }
 
@@ -484,7 +472,7 @@ size_t shop_delivery_retry(struct store_txn *t, const char *order_id, int64_t no
   const json_t *o = store_get(astra.store, STORE_ORDERS, NULL, order_id);
   if (reset && o && !strcmp(or_empty(str(o, "status")), "failed")) {
     json_t *c = json_deep_copy(o);
-    timeline_add(c, now, "paid", "retry");
+    shop_order_timeline_add(c, now, "paid", "retry");
     store_put(t, STORE_ORDERS, NULL, order_id, c);
   }
   return reset;

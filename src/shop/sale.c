@@ -26,7 +26,8 @@ static int64_t num(const json_t *o, const char *k) {
   return (int64_t)json_integer_value(json_object_get(o, k));
 }
 
-static void timeline_add(json_t *order, int64_t now, const char *status, const char *detail) {
+void shop_order_timeline_add(json_t *order, int64_t now, const char *status,
+                             const char *detail) {
   json_t *tl = json_object_get(order, "timeline");
   if (!json_is_array(tl)) {
     tl = json_array();
@@ -280,7 +281,7 @@ int shop_checkout(struct store_txn *t, const struct shop_checkout *in,
     json_object_set_new(order, "coupon", json_pack("{s:s, s:s}", "id", coupon.id, "code",
                                                     coupon.code));
   }
-  timeline_add(order, in->now_ms, "pending", NULL);
+  shop_order_timeline_add(order, in->now_ms, "pending", NULL);
   store_put(t, STORE_ORDERS, NULL, out->order_id, order);
   /* reserved keys are no longer available: the posts show the count others can still buy */
   for (size_t i = 0; i < in->nlines; i++)
@@ -485,7 +486,7 @@ enum shop_paid_outcome shop_order_paid(struct store_txn *t, const char *order_id
   json_object_set_new(pay, "status", json_string(p->status ? p->status : "approved"));
   json_object_del(pay, "qrCode"); /* paid: the code is of no more use */
   json_object_set_new(order, "paidAt", json_integer((json_int_t)now));
-  timeline_add(order, now, "paid", strcmp(st, "pending") ? "late" : NULL);
+  shop_order_timeline_add(order, now, "paid", strcmp(st, "pending") ? "late" : NULL);
   enum shop_paid_outcome out;
   if (complete) {
     deliverable(t, inst_id, order_id, order, &taken, counts, now);
@@ -498,7 +499,7 @@ enum shop_paid_outcome shop_order_paid(struct store_txn *t, const char *order_id
       if (owner && !strcmp(owner, order_id))
         stock_put(t, inst_id, taken.ids[k], "reserved", order_id, 0, now);
     }
-    timeline_add(order, now, "waiting_stock", NULL);
+    shop_order_timeline_add(order, now, "waiting_stock", NULL);
     out = SHOP_PAID_WAITING_STOCK;
   }
   free(taken.ids);
@@ -539,7 +540,7 @@ int shop_order_release(struct store_txn *t, const char *order_id, const char *st
   json_array_foreach(json_object_get(o, "items"), i, item)
     shop_outbox_post_update(t, inst, str(item, "productId"), now);
   json_t *c = json_deep_copy(o);
-  timeline_add(c, now, status, NULL);
+  shop_order_timeline_add(c, now, status, NULL);
   store_put(t, STORE_ORDERS, NULL, order_id, c);
   return 1;
 }
@@ -582,7 +583,7 @@ int shop_order_reverse(struct store_txn *t, const char *order_id, const char *st
   if (has_log_channel(inst))
     outbox_put(t, id, "log", inst_id, order_id, NULL, now);
   json_t *c = json_deep_copy(o);
-  timeline_add(c, now, status, NULL);
+  shop_order_timeline_add(c, now, status, NULL);
   store_put(t, STORE_ORDERS, NULL, order_id, c);
   return 1;
 }
@@ -642,7 +643,7 @@ size_t shop_restock(struct store_txn *t, const char *instance_id, int64_t now) {
     }
     struct taken mine = {taken.ids + mark, taken.n - mark, 0};
     json_t *order = json_deep_copy(o);
-    timeline_add(order, now, "paid", "restock");
+    shop_order_timeline_add(order, now, "paid", "restock");
     deliverable(t, instance_id, w.rows[i].id, order, &mine, counts, now);
     store_put(t, STORE_ORDERS, NULL, w.rows[i].id, order);
     served++;
