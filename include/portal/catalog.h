@@ -41,6 +41,11 @@ int portal_commit_event(struct http_request *req, struct http_reply *rep, struct
 const json_t **portal_list_newest(const char *instance_id, enum store_coll c, size_t *n,
                                   int *oom);
 
+/* A createdAt for a new record of a scoped collection: now, or just after the newest record's
+ * when that is not in the past, so that "newest first" follows the order of creation even
+ * within one millisecond. */
+int64_t portal_next_created_at(const char *instance_id, enum store_coll c);
+
 /* Wall-clock milliseconds since the epoch (record timestamps; defined in src/portal/auth.c,
  * also declared in portal/auth.h). */
 int64_t portal_now_ms(void);

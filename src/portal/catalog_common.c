@@ -148,3 +148,18 @@ const json_t **portal_list_newest(const char *instance_id, enum store_coll c, si
   *n = l.n;
   return l.recs;
 }
+
+static int newest_at(const char *id, const json_t *rec, void *arg) {
+  (void)id;
+  json_int_t at = json_integer_value(json_object_get(rec, "createdAt"));
+  if (at > *(json_int_t *)arg)
+    *(json_int_t *)arg = at;
+  return 0;
+}
+
+int64_t portal_next_created_at(const char *instance_id, enum store_coll c) {
+  json_int_t newest = 0;
+  store_foreach(astra.store, c, instance_id, newest_at, &newest);
+  int64_t now = portal_now_ms();
+  return now > newest ? now : (int64_t)newest + 1;
+}

@@ -47,7 +47,7 @@ enum http_result portal_post_instances_ID_coupons(struct http_request *req,
   }
   char id[37];
   crypto_uuid(id);
-  int64_t now = portal_now_ms();
+  int64_t now = portal_next_created_at(inst, STORE_COUPONS);
   json_t *rec = json_pack("{s:s, s:s, s:[], s:n, s:n, s:n, s:n, s:b, s:I}", "id", id,
                           "instanceId", inst, "productIds", "maxUses", "maxUsesPerBuyer",
                           "validFrom", "validUntil", "active", 1, "createdAt", (json_int_t)now);
