@@ -10,33 +10,15 @@
 #include "core/app.h"
 #include "core/config.h"
 #include "harness.h"
+#include "shop_fixture.h"
 #include "shop/delivery.h"
 #include "shop/sale.h"
 #include "shop/shop.h"
 #include "shop/stock.h"
 
-static uv_loop_t loop;
-static struct config cfg;
 #define INST "inst-1"
 #define MINUTE (60 * 1000LL)
 #define NOW 1800000000000LL
-
-static void on_durable(int status, void *arg) { *(int *)arg = status == 0 ? 1 : -1; }
-
-static int commit(struct store_txn *t) {
-  int done = 0;
-  if (store_commit(t, on_durable, &done) != 0)
-    return -1;
-  for (int i = 0; i < 10000 && !done; i++)
-    uv_run(&loop, UV_RUN_ONCE);
-  return done == 1 ? 0 : -1;
-}
-
-static void put(enum store_coll c, const char *scope, const char *id, json_t *rec) {
-  struct store_txn *t = store_begin(astra.store);
-  store_put(t, c, scope, id, rec);
-  commit(t);
-}
 
 static void add_key(const char *id, const char *pid, const char *key) {
   put(STORE_STOCK, INST, id, shop_stock_record_new(id, pid, NULL, key, strlen(key), id, 1000));
@@ -47,13 +29,7 @@ static const char *field(enum store_coll c, const char *id, const char *k) {
 }
 
 static int setup(void) {
-  uv_loop_init(&loop);
-  astra.loop = &loop;
-  memset(cfg.data_key, 0x22, sizeof cfg.data_key);
-  astra.cfg = &cfg;
-  struct store_options o = {.dir = harness_tmpdir(), .loop = &loop};
-  char err[512];
-  if (store_open(&astra.store, &o, err, sizeof err) != 0 || shop_init(err, sizeof err) != 0)
+  if (fixture_open(0x22) != 0)
     return -1;
   put(STORE_INSTANCES, NULL, INST,
       json_pack("{s:s, s:s, s:s, s:{s:s}}", "id", INST, "ownerId", "seller", "name", "Loja X",
@@ -66,22 +42,6 @@ static int setup(void) {
   add_key("s2", "p1", "BBBB-2222");
   add_key("s3", "p1", "CCCC-3333");
   return 0;
-}
-
-static void closed(int status, void *arg) {
-  (void)status;
-  *(int *)arg = 1;
-}
-
-static void teardown(void) {
-  int done = 0;
-  store_close(astra.store, closed, &done);
-  while (!done)
-    uv_run(&loop, UV_RUN_ONCE);
-  store_free(astra.store);
-  astra.store = NULL;
-  uv_run(&loop, UV_RUN_DEFAULT);
-  uv_loop_close(&loop);
 }
 
 /* A paid order of qty keys of p1; its id into id. */

@@ -9,34 +9,15 @@
 #include "core/app.h"
 #include "core/config.h"
 #include "harness.h"
+#include "shop_fixture.h"
 #include "shop/delivery.h"
 #include "shop/sale.h"
 #include "shop/shop.h"
 #include "shop/stock.h"
 
-static uv_loop_t loop;
-static struct config cfg;
 #define INST "inst-1"
 #define OWNER "seller-1"
 #define MINUTE (60 * 1000LL)
-
-static void on_durable(int status, void *arg) { *(int *)arg = status == 0 ? 1 : -1; }
-
-/* Commits and waits until durable; 0 when it is. */
-static int commit(struct store_txn *t) {
-  int done = 0;
-  if (store_commit(t, on_durable, &done) != 0)
-    return -1;
-  for (int i = 0; i < 10000 && !done; i++)
-    uv_run(&loop, UV_RUN_ONCE);
-  return done == 1 ? 0 : -1;
-}
-
-static void put(enum store_coll c, const char *scope, const char *id, json_t *rec) {
-  struct store_txn *t = store_begin(astra.store);
-  store_put(t, c, scope, id, rec);
-  commit(t);
-}
 
 static void add_key(const char *id, const char *pid, const char *vid) {
   json_t *rec = shop_stock_record_new(id, pid, vid, id, strlen(id), id, 1000);
@@ -60,13 +41,7 @@ static size_t count_stock(const char *status) {
 }
 
 static int setup(void) {
-  uv_loop_init(&loop);
-  astra.loop = &loop;
-  memset(cfg.data_key, 0x11, sizeof cfg.data_key);
-  astra.cfg = &cfg;
-  struct store_options o = {.dir = harness_tmpdir(), .loop = &loop};
-  char err[512];
-  if (store_open(&astra.store, &o, err, sizeof err) != 0 || shop_init(err, sizeof err) != 0)
+  if (fixture_open(0x11) != 0)
     return -1;
   put(STORE_INSTANCES, NULL, INST,
       json_pack("{s:s, s:s, s:s, s:{s:s}}", "id", INST, "ownerId", OWNER, "name", "Loja",
@@ -92,22 +67,6 @@ static int setup(void) {
   add_key("k3", "p-var", "v30");
   add_key("k4", "p-one", NULL);
   return 0;
-}
-
-static void closed(int status, void *arg) {
-  (void)status;
-  *(int *)arg = 1;
-}
-
-static void teardown(void) {
-  int done = 0;
-  store_close(astra.store, closed, &done);
-  while (!done)
-    uv_run(&loop, UV_RUN_ONCE);
-  store_free(astra.store);
-  astra.store = NULL;
-  uv_run(&loop, UV_RUN_DEFAULT);
-  uv_loop_close(&loop);
 }
 
 static struct shop_checkout_result checkout(const char *buyer, const char *pid, const char *vid,
